@@ -1,0 +1,66 @@
+# DataAcuity BI pipeline. The two commands a newcomer needs: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)
+export AIRFLOW_HOME ?= $(CURDIR)/.local/airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__UNIT_TEST_MODE := False
+export DBT_PROFILES_DIR := $(CURDIR)/include/dbt
+
+.PHONY: help venv system-deps up down status destroy seed demo test lint format bench airflow clean
+
+help:
+	@echo "make demo    - set up everything and run the pipeline end to end once"
+	@echo "make test    - set up everything the tests need, then lint and the whole suite"
+	@echo "make up|down|status|destroy - the local topology (four PostgreSQL clusters + Alertmanager)"
+	@echo "make bench   - benchmarks, printed as ratios against their baselines"
+	@echo "make airflow - airflow standalone against the local topology (UI on :8080)"
+
+$(VENV)/.installed: requirements.txt requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip check
+	@touch $@
+
+venv: $(VENV)/.installed
+
+# Debian packages the topology needs: Alertmanager (+amtool) and promtool. Installed once.
+system-deps:
+	@./tools/install-system-deps.sh
+
+up: venv system-deps
+	$(PY) -m tools.topology up
+
+down:
+	@if [ -x $(PY) ]; then $(PY) -m tools.topology down; fi
+
+status: venv
+	$(PY) -m tools.topology status
+
+destroy:
+	@if [ -x $(PY) ]; then $(PY) -m tools.topology destroy; fi
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: venv system-deps lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: up
+	$(PY) -m tools.demo
+
+bench: up
+	$(PY) -m tools.bench
+
+airflow: up
+	@source <($(PY) -m tools.topology env) && $(VENV)/bin/airflow standalone

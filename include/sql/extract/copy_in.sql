@@ -1,0 +1,1 @@
+COPY {target} ({columns}, _extracted_at, _extract_batch_id) FROM STDIN (FORMAT binary)

@@ -1,0 +1,1 @@
+"""DataAcuity BI pipeline package (registry, extract, compliance, alerting)."""

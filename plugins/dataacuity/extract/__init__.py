@@ -1,0 +1,21 @@
+"""Replica -> warehouse extract: the plain-Python core and the Airflow operator around it."""
+
+from dataacuity.extract.core import (
+    BatchResult,
+    ExtractError,
+    ExtractSummary,
+    NotAReplicaError,
+    SchemaDriftError,
+    WarehouseWritesRevokedError,
+    extract_table,
+)
+
+__all__ = [
+    "BatchResult",
+    "ExtractError",
+    "ExtractSummary",
+    "NotAReplicaError",
+    "SchemaDriftError",
+    "WarehouseWritesRevokedError",
+    "extract_table",
+]

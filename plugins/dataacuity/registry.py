@@ -1,0 +1,653 @@
+"""Source registry: load and validate config/sources.yml into frozen dataclasses.
+
+Pure Python (no database access); runs at DAG parse time, so it must stay fast.
+
+    registry = load_registry()
+    for table in registry.tables():
+        table.raw_table       # "ledger_db__transactions"
+        table.qualified_raw   # ("raw", "ledger_db__transactions")
+
+Every problem found in the file is collected and raised together as one ``RegistryError`` whose
+lines name the file (with line number), the source, the table and the key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+from croniter import croniter
+
+DEFAULT_REGISTRY_PATH = Path(__file__).resolve().parents[2] / "config" / "sources.yml"
+
+RAW_SCHEMA = "raw"
+SOURCE_DB_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+POSTGRES_MAX_IDENTIFIER_LENGTH = 63
+CRON_FIELD_COUNT = 5
+
+KINDS = ("event", "dimension")
+MODES = ("incremental", "snapshot")
+SERVERS = ("replica", "primary")
+PII_CLASSES = (
+    "email",
+    "phone",
+    "name",
+    "id_number",
+    "address",
+    "device_id",
+    "ip",
+    "geo",
+    "dob",
+    "free_text",
+)
+
+DEFAULT_SCHEDULE_BY_KIND = {"event": "*/5 * * * *", "dimension": "0 * * * *"}
+DEFAULT_EXPECTED_INTERVAL_MINUTES_BY_KIND = {"event": 5, "dimension": 60}
+DEFAULT_LOOKBACK_MINUTES = 10
+DEFAULT_SERVER = "replica"
+
+TOP_LEVEL_KEYS = frozenset({"sources"})
+SOURCE_KEYS = frozenset({"app", "server", "tables", "description"})
+TABLE_KEYS = frozenset(
+    {
+        "kind",
+        "mode",
+        "cursor",
+        "event_time",
+        "primary_key",
+        "schedule",
+        "expected_interval_minutes",
+        "lookback_minutes",
+        "user_column",
+        "pii",
+        "description",
+    }
+)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True)
+class RegistryIssue:
+    """One validation problem, located as precisely as the file allows."""
+
+    file: str
+    message: str
+    source: str | None = None
+    table: str | None = None
+    key: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        location = f"{self.file}:{self.line}" if self.line else self.file
+        parts = [location]
+        if self.source is not None:
+            parts.append(f"source {self.source!r}")
+        if self.table is not None:
+            parts.append(f"table {self.table!r}")
+        if self.key is not None:
+            parts.append(f"key {self.key!r}")
+        return f"{', '.join(parts)}: {self.message}"
+
+
+class RegistryError(ValueError):
+    """The registry file is invalid. ``issues`` lists every problem found."""
+
+    def __init__(self, file: str, issues: list[RegistryIssue]):
+        self.file = file
+        self.issues = tuple(issues)
+        lines = "\n".join(f"  - {issue}" for issue in issues)
+        super().__init__(f"{len(issues)} problem(s) in source registry {file}:\n{lines}")
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class Table:
+    """One extracted source table, with defaults applied."""
+
+    source_db: str
+    name: str
+    app: str
+    server: str
+    kind: str
+    mode: str
+    cursor: str | None
+    event_time: str | None
+    primary_key: tuple[str, ...]
+    schedule: str
+    expected_interval_minutes: int
+    lookback_minutes: int
+    user_column: str | None
+    pii: Mapping[str, str] = field(default_factory=dict, hash=False)
+    description: str | None = None
+
+    @property
+    def key(self) -> str:
+        """'ledger_db.transactions'."""
+        return f"{self.source_db}.{self.name}"
+
+    @property
+    def raw_table(self) -> str:
+        """Warehouse raw table name: 'ledger_db__transactions'."""
+        return f"{self.source_db}__{self.name}"
+
+    @property
+    def qualified_raw(self) -> tuple[str, str]:
+        """(schema, table) for psycopg.sql.Identifier(*table.qualified_raw)."""
+        return (RAW_SCHEMA, self.raw_table)
+
+    @property
+    def staging_model(self) -> str:
+        """dbt staging model name: 'stg_ledger_db__transactions'."""
+        return f"stg_{self.raw_table}"
+
+    @property
+    def is_incremental(self) -> bool:
+        return self.mode == "incremental"
+
+    @property
+    def is_snapshot(self) -> bool:
+        return self.mode == "snapshot"
+
+    @property
+    def is_user_linked(self) -> bool:
+        return self.user_column is not None
+
+    @property
+    def freshness_column(self) -> str | None:
+        """Column whose max() says how fresh the data is (None: use the extract time)."""
+        return self.event_time
+
+    @property
+    def pii_columns(self) -> tuple[str, ...]:
+        return tuple(self.pii)
+
+    def pii_columns_of_class(self, pii_class: str) -> tuple[str, ...]:
+        return tuple(column for column, cls in self.pii.items() if cls == pii_class)
+
+    @property
+    def referenced_columns(self) -> frozenset[str]:
+        """Every column the registry names for this table (all must exist in the source)."""
+        columns = set(self.primary_key) | set(self.pii)
+        for column in (self.cursor, self.event_time, self.user_column):
+            if column is not None:
+                columns.add(column)
+        return frozenset(columns)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One source database on the app primary / replica."""
+
+    name: str
+    app: str
+    server: str
+    tables: tuple[Table, ...]
+    description: str | None = None
+
+    def table(self, name: str) -> Table:
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise KeyError(f"source {self.name!r} has no table {name!r}")
+
+    @property
+    def table_names(self) -> tuple[str, ...]:
+        return tuple(table.name for table in self.tables)
+
+
+@dataclass(frozen=True)
+class Registry:
+    """All sources, in file order."""
+
+    path: Path
+    sources: tuple[Source, ...]
+
+    def tables(self) -> Iterator[Table]:
+        for source in self.sources:
+            yield from source.tables
+
+    def source(self, source_db: str) -> Source:
+        for source in self.sources:
+            if source.name == source_db:
+                return source
+        raise KeyError(f"no source {source_db!r} in {self.path}")
+
+    def table(self, source_db: str, table: str) -> Table:
+        return self.source(source_db).table(table)
+
+    @property
+    def source_names(self) -> tuple[str, ...]:
+        return tuple(source.name for source in self.sources)
+
+    @property
+    def apps(self) -> tuple[str, ...]:
+        """Distinct apps in file order."""
+        return tuple(dict.fromkeys(source.app for source in self.sources))
+
+    def user_linked_tables(self) -> Iterator[Table]:
+        return (table for table in self.tables() if table.is_user_linked)
+
+    def __len__(self) -> int:
+        return sum(len(source.tables) for source in self.sources)
+
+
+# --------------------------------------------------------------------------- YAML
+
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
+    """Return the YAML node tree (for line numbers and duplicate keys) and its Python value."""
+    loader = _BaseLoader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+        return root, data
+    finally:
+        loader.dispose()
+
+
+def _scalar_key(node: yaml.Node) -> Any:
+    return node.value if isinstance(node, yaml.ScalarNode) else repr(node)
+
+
+def _walk_nodes(
+    node: yaml.Node,
+    path: tuple[Any, ...],
+    lines: dict[tuple[Any, ...], int],
+    duplicates: list[tuple[tuple[Any, ...], int, int]],
+) -> None:
+    """Record the line of every mapping key path and every duplicate mapping key."""
+    if isinstance(node, yaml.MappingNode):
+        first_seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = _scalar_key(key_node)
+            key_path = (*path, key)
+            line = key_node.start_mark.line + 1
+            if key in first_seen:
+                duplicates.append((key_path, line, first_seen[key]))
+            else:
+                first_seen[key] = line
+                lines[key_path] = line
+            _walk_nodes(value_node, key_path, lines, duplicates)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk_nodes(item, (*path, index), lines, duplicates)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _is_valid_cron(expression: Any) -> bool:
+    """Five-field cron or an @preset (@hourly, @daily, ...), as Airflow schedules accept."""
+    if not isinstance(expression, str) or not expression.strip():
+        return False
+    if not expression.startswith("@") and len(expression.split()) != CRON_FIELD_COUNT:
+        return False
+    return bool(croniter.is_valid(expression))
+
+
+class _Validator:
+    def __init__(self, file: str, lines: dict[tuple[Any, ...], int]):
+        self.file = file
+        self.lines = lines
+        self.issues: list[RegistryIssue] = []
+
+    def error(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        table: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        path: tuple[Any, ...] = ()
+        if source is not None:
+            path = ("sources", source)
+            if table is not None:
+                path = (*path, "tables", table)
+        if key is not None:
+            path = (*path, key)
+        line = None
+        while path and line is None:
+            line = self.lines.get(path)
+            path = path[:-1]
+        self.issues.append(
+            RegistryIssue(
+                file=self.file,
+                message=message,
+                source=source,
+                table=table,
+                key=key,
+                line=line,
+            )
+        )
+
+    # -- helpers returning a validated value or None
+
+    def optional_text(self, value: Any, **where: Any) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.error(f"must be a non-empty string, got {value!r}", **where)
+            return None
+        return value
+
+    def positive_int(self, value: Any, *, allow_zero: bool, **where: Any) -> int | None:
+        minimum = 0 if allow_zero else 1
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            wanted = "a non-negative integer" if allow_zero else "a positive integer"
+            self.error(f"must be {wanted} (minutes), got {value!r}", **where)
+            return None
+        return value
+
+    def choice(self, value: Any, allowed: tuple[str, ...], **where: Any) -> str | None:
+        if value not in allowed:
+            self.error(f"must be one of {', '.join(allowed)}; got {value!r}", **where)
+            return None
+        return value
+
+    def unknown_keys(self, mapping: Mapping[Any, Any], allowed: frozenset[str], **where: Any):
+        for key in mapping:
+            if key not in allowed:
+                self.error(
+                    f"unknown key (allowed: {', '.join(sorted(allowed))})",
+                    **where,
+                    key=str(key),
+                )
+
+    # -- levels
+
+    def registry(self, data: Any) -> list[Source]:
+        if not isinstance(data, Mapping):
+            self.error(f"top level must be a mapping with a 'sources' key, got {data!r}")
+            return []
+        self.unknown_keys(data, TOP_LEVEL_KEYS)
+        sources_data = data.get("sources")
+        if not isinstance(sources_data, Mapping) or not sources_data:
+            self.error(
+                f"must be a non-empty mapping of source databases, got {sources_data!r}",
+                key="sources",
+            )
+            return []
+        sources = []
+        for source_name, source_data in sources_data.items():
+            source = self.source(source_name, source_data)
+            if source is not None:
+                sources.append(source)
+        self.unique_raw_tables(sources)
+        return sources
+
+    def source(self, name: Any, data: Any) -> Source | None:
+        name_ok = isinstance(name, str) and bool(SOURCE_DB_PATTERN.match(name))
+        source_label = str(name)
+        if not name_ok:
+            self.error(
+                f"source database name {name!r} must match {SOURCE_DB_PATTERN.pattern}",
+                source=source_label,
+            )
+        if not isinstance(data, Mapping):
+            self.error(f"must be a mapping, got {data!r}", source=source_label)
+            return None
+        self.unknown_keys(data, SOURCE_KEYS, source=source_label)
+
+        app = data.get("app")
+        if app is None:
+            self.error("missing required key", source=source_label, key="app")
+        elif not isinstance(app, str) or not SOURCE_DB_PATTERN.match(app):
+            self.error(
+                f"app must match {SOURCE_DB_PATTERN.pattern} (it is a schema name), got {app!r}",
+                source=source_label,
+                key="app",
+            )
+            app = None
+        server = self.choice(
+            data.get("server", DEFAULT_SERVER),
+            SERVERS,
+            source=source_label,
+            key="server",
+        )
+        description = self.optional_text(data.get("description"), source=source_label, key="description")
+
+        tables_data = data.get("tables")
+        tables: list[Table] = []
+        if not isinstance(tables_data, Mapping) or not tables_data:
+            self.error(
+                f"must be a non-empty mapping of tables, got {tables_data!r}",
+                source=source_label,
+                key="tables",
+            )
+        else:
+            for table_name, table_data in tables_data.items():
+                table = self.table(source_label, app or "", server or "", table_name, table_data)
+                if table is not None:
+                    tables.append(table)
+
+        if not name_ok or app is None or server is None:
+            return None
+        return Source(
+            name=name,
+            app=app,
+            server=server,
+            tables=tuple(tables),
+            description=description,
+        )
+
+    def table(self, source: str, app: str, server: str, name: Any, data: Any) -> Table | None:
+        table_label = str(name)
+        where = {"source": source, "table": table_label}
+        name_ok = isinstance(name, str) and bool(name.strip())
+        if not name_ok:
+            self.error(f"table name must be a non-empty string, got {name!r}", **where)
+        if not isinstance(data, Mapping):
+            self.error(f"must be a mapping, got {data!r}", **where)
+            return None
+        self.unknown_keys(data, TABLE_KEYS, **where)
+
+        kind = data.get("kind")
+        if kind is None:
+            self.error("missing required key", **where, key="kind")
+        else:
+            kind = self.choice(kind, KINDS, **where, key="kind")
+        mode = data.get("mode")
+        if mode is None:
+            self.error("missing required key", **where, key="mode")
+        else:
+            mode = self.choice(mode, MODES, **where, key="mode")
+
+        cursor = self.optional_text(data.get("cursor"), **where, key="cursor")
+        if mode == "incremental" and cursor is None and data.get("cursor") is None:
+            self.error("incremental tables need a cursor column", **where, key="cursor")
+        event_time = self.optional_text(data.get("event_time"), **where, key="event_time")
+        if event_time is None and data.get("event_time") is None:
+            event_time = cursor
+
+        primary_key = self.primary_key(data, **where)
+
+        schedule = data.get("schedule", DEFAULT_SCHEDULE_BY_KIND.get(kind or ""))
+        schedule_given_or_defaulted = "schedule" in data or kind is not None
+        if schedule_given_or_defaulted and not _is_valid_cron(schedule):
+            self.error(f"invalid cron expression {schedule!r}", **where, key="schedule")
+            schedule = None
+
+        expected = data.get(
+            "expected_interval_minutes",
+            DEFAULT_EXPECTED_INTERVAL_MINUTES_BY_KIND.get(kind or ""),
+        )
+        if "expected_interval_minutes" in data or kind is not None:
+            expected = self.positive_int(expected, allow_zero=False, **where, key="expected_interval_minutes")
+        lookback = self.positive_int(
+            data.get("lookback_minutes", DEFAULT_LOOKBACK_MINUTES),
+            allow_zero=True,
+            **where,
+            key="lookback_minutes",
+        )
+        user_column = self.optional_text(data.get("user_column"), **where, key="user_column")
+        pii = self.pii(data.get("pii"), **where)
+        description = self.optional_text(data.get("description"), **where, key="description")
+
+        required = (name_ok, kind, mode, primary_key, schedule, expected, lookback, pii)
+        if any(value is None or value is False for value in required):
+            return None
+        if mode == "incremental" and cursor is None:
+            return None
+        return Table(
+            source_db=source,
+            name=name,
+            app=app,
+            server=server,
+            kind=kind,
+            mode=mode,
+            cursor=cursor,
+            event_time=event_time,
+            primary_key=primary_key,
+            schedule=schedule,
+            expected_interval_minutes=expected,
+            lookback_minutes=lookback,
+            user_column=user_column,
+            pii=pii,
+            description=description,
+        )
+
+    def primary_key(self, data: Mapping[str, Any], **where: Any) -> tuple[str, ...] | None:
+        if "primary_key" not in data:
+            self.error("missing required key", **where, key="primary_key")
+            return None
+        value = data["primary_key"]
+        if not isinstance(value, list) or not value:
+            self.error(
+                f"must be a non-empty list of column names, got {value!r}",
+                **where,
+                key="primary_key",
+            )
+            return None
+        if not all(isinstance(column, str) and column.strip() for column in value):
+            self.error(
+                f"column names must be non-empty strings, got {value!r}",
+                **where,
+                key="primary_key",
+            )
+            return None
+        if len(set(value)) != len(value):
+            self.error(f"repeats a column: {value!r}", **where, key="primary_key")
+            return None
+        return tuple(value)
+
+    def pii(self, value: Any, **where: Any) -> Mapping[str, str] | None:
+        if value is None:
+            return MappingProxyType({})
+        if not isinstance(value, Mapping):
+            self.error(f"must be a mapping of column: class, got {value!r}", **where, key="pii")
+            return None
+        ok = True
+        for column, pii_class in value.items():
+            if not isinstance(column, str) or not column.strip():
+                self.error(
+                    f"column name must be a non-empty string, got {column!r}",
+                    **where,
+                    key="pii",
+                )
+                ok = False
+            if pii_class not in PII_CLASSES:
+                self.error(
+                    f"column {column!r} has unknown PII class {pii_class!r} (allowed: {', '.join(PII_CLASSES)})",
+                    **where,
+                    key="pii",
+                )
+                ok = False
+        return MappingProxyType(dict(value)) if ok else None
+
+    def unique_raw_tables(self, sources: list[Source]) -> None:
+        seen: dict[str, Table] = {}
+        for source in sources:
+            for table in source.tables:
+                if len(table.raw_table) > POSTGRES_MAX_IDENTIFIER_LENGTH:
+                    self.error(
+                        f"raw table name {table.raw_table!r} is longer than "
+                        f"{POSTGRES_MAX_IDENTIFIER_LENGTH} characters",
+                        source=source.name,
+                        table=table.name,
+                    )
+                other = seen.get(table.raw_table)
+                if other is not None:
+                    self.error(
+                        f"duplicate table: raw table {table.raw_table!r} is also produced by {other.key}",
+                        source=source.name,
+                        table=table.name,
+                    )
+                else:
+                    seen[table.raw_table] = table
+
+    def duplicate_keys(self, duplicates: list[tuple[tuple[Any, ...], int, int]]) -> None:
+        for key_path, line, first_line in duplicates:
+            source = table = key = None
+            rest = list(key_path)
+            if rest[:1] == ["sources"] and len(rest) >= 2:
+                source = str(rest[1])
+                rest = rest[2:]
+                if rest[:1] == ["tables"] and len(rest) >= 2:
+                    table = str(rest[1])
+                    rest = rest[2:]
+                    what = "duplicate table" if not rest else "duplicate key"
+                else:
+                    what = "duplicate source" if not rest else "duplicate key"
+            else:
+                what = "duplicate key"
+            if rest:
+                key = ".".join(str(part) for part in rest)
+            self.issues.append(
+                RegistryIssue(
+                    file=self.file,
+                    message=f"{what} (first defined on line {first_line})",
+                    source=source,
+                    table=table,
+                    key=key,
+                    line=line,
+                )
+            )
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def parse_registry(text: str, path: Path | str = "<string>") -> Registry:
+    """Validate registry YAML text; ``path`` is used in messages and kept on the Registry."""
+    file = str(path)
+    try:
+        root, data = _compose_and_construct(text)
+    except yaml.YAMLError as exc:
+        issue = RegistryIssue(file=file, message=f"invalid YAML: {exc}")
+        raise RegistryError(file, [issue]) from exc
+    if root is None:
+        raise RegistryError(file, [RegistryIssue(file=file, message="file is empty")])
+
+    lines: dict[tuple[Any, ...], int] = {}
+    duplicates: list[tuple[tuple[Any, ...], int, int]] = []
+    _walk_nodes(root, (), lines, duplicates)
+    validator = _Validator(file, lines)
+    validator.duplicate_keys(duplicates)
+    sources = validator.registry(data)
+    if validator.issues:
+        raise RegistryError(file, validator.issues)
+    return Registry(path=Path(path), sources=tuple(sources))
+
+
+def load_registry(path: Path | str | None = None) -> Registry:
+    """Load and validate the registry (default: <repo>/config/sources.yml)."""
+    registry_path = Path(path) if path is not None else DEFAULT_REGISTRY_PATH
+    try:
+        text = registry_path.read_text(encoding="utf-8")
+    except OSError as exc:
+        issue = RegistryIssue(file=str(registry_path), message=f"cannot read file: {exc}")
+        raise RegistryError(str(registry_path), [issue]) from exc
+    return parse_registry(text, registry_path)

@@ -1,0 +1,85 @@
+"""Session fixtures: the real local topology (PostgreSQL clusters, hot standby, Alertmanager) and
+an Airflow home with a migrated metadata DB. Nothing here mocks a database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Airflow reads its configuration at import time: set it before anything imports airflow.
+os.environ.setdefault("AIRFLOW_HOME", str(REPO / ".local" / "airflow-test"))
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
+os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+
+from tools import topology as _topology  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def topology():
+    """The four clusters + Alertmanager, up (idempotent), with AIRFLOW_CONN_* exported."""
+    _topology.up()
+    os.environ.update(_topology.connection_env())
+    return _topology
+
+
+@pytest.fixture(scope="session")
+def registry():
+    from dataacuity.registry import load_registry
+
+    return load_registry()
+
+
+@pytest.fixture(scope="session")
+def seeded_sources(topology, registry):
+    """Source schemas applied and demo-scale synthetic data in every source DB on the primary."""
+    from tools import seed_sources
+
+    def dsn_for_db(db: str) -> str:
+        return topology.dsn("primary", db)
+
+    seed_sources.apply_source_schemas(dsn_for_db, registry)
+    counts = seed_sources.seed(dsn_for_db, registry, scale=1, seed=42)
+    topology.wait_for_replica()
+    return counts
+
+
+@pytest.fixture(scope="session")
+def airflow_db(topology):
+    """A migrated Airflow metadata DB (SQLite) for dag.test()."""
+    home = Path(os.environ["AIRFLOW_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    marker = home / ".migrated"
+    if not marker.exists():
+        subprocess.run(
+            [sys.executable, "-m", "airflow", "db", "migrate"],
+            check=True,
+            capture_output=True,
+            env=os.environ.copy(),
+        )
+        marker.touch()
+    return home
+
+
+def superuser_connect(cluster: str, dbname: str, **kwargs):
+    import psycopg
+
+    return psycopg.connect(_topology.dsn(cluster, dbname), autocommit=True, **kwargs)
+
+
+@pytest.fixture
+def warehouse_su(topology):
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def warehouse_superuser_dsn(topology):
+    return topology.dsn("warehouse", "data_warehouse")
