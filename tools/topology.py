@@ -52,6 +52,7 @@ CLUSTERS = {
     "compliance": Cluster("compliance", ".118", 118, ("compliance",)),
 }
 ALERTMANAGER_OFFSET = 5093
+PG_BINDIR_CANDIDATES = ("/usr/lib/postgresql/15/bin",)
 
 # Login roles with generated passwords, per cluster. NOLOGIN group roles live in include/sql.
 LOGIN_ROLES = {
@@ -98,7 +99,7 @@ def alertmanager_port() -> int:
 
 
 def pg_bindir() -> Path:
-    candidates = [os.environ.get("PG_BINDIR"), "/usr/lib/postgresql/15/bin"]
+    candidates = [os.environ.get("PG_BINDIR"), *PG_BINDIR_CANDIDATES]
     pg_config = shutil.which("pg_config")
     if pg_config:
         out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
@@ -182,7 +183,8 @@ def connection_env() -> dict[str, str]:
 
 def _as_postgres(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
     if os.geteuid() == 0:
-        cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        runuser = shutil.which("runuser") or "/usr/sbin/runuser"
+        cmd = [runuser, "-u", "postgres", "--", *cmd]
     kwargs.setdefault("capture_output", True)
     kwargs.setdefault("text", True)
     return subprocess.run(cmd, **kwargs)
@@ -430,6 +432,12 @@ def up() -> None:
     passwords = _ensure_secrets()
     _owner_setup(state_dir())
     _owner_setup(_socket_dir())
+    for cluster in CLUSTERS:
+        if not is_running(cluster) and not _port_is_free(port(cluster)):
+            raise TopologyError(
+                f"port {port(cluster)} for the {cluster} cluster is in use by another process. "
+                f"Stop it, or choose other ports: DA_PORT_BASE=55000 make up"
+            )
     for cluster in ("primary", "warehouse", "compliance"):
         if not (_data_dir(cluster) / "PG_VERSION").exists():
             if _data_dir(cluster).exists():  # leftover of a crashed initdb

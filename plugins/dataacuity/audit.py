@@ -110,17 +110,16 @@ def check_privileges(registry: Registry) -> list[CheckResult]:
     results = []
     for conn_id, checks in audit_config()["privileges"].items():
         try:
-            conn = connections.connector(conn_id)()
+            conn = connections.connector(conn_id, autocommit=True)()
         except Exception as error:
             results.append(CheckResult("privileges", conn_id, False, f"cannot connect: {error}"))
             continue
         with conn:
             for check in checks:
-                name = f"{check['role']} {check['privilege']} on {check['on']} {check['object']}"
+                name = f"{check['role']} {check['privilege']} on {check['object_type']} {check['object']}"
 
                 def probe(check=check, conn=conn):
                     actual = conn.execute(query("audit/privilege.sql"), check).fetchone()[0]
-                    conn.rollback()
                     return actual == check["expected"], f"actual={actual} expected={check['expected']}"
 
                 results.append(_safely("privileges", name, probe))
@@ -133,7 +132,7 @@ def _app_reader_isolation(registry: Registry) -> list[CheckResult]:
     apps = registry.apps
     results = []
     try:
-        conn = connections.connector(connections.ANALYTICS_DB)()
+        conn = connections.connector(connections.ANALYTICS_DB, autocommit=True)()
     except Exception as error:
         return [
             CheckResult(

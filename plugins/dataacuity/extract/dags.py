@@ -8,7 +8,7 @@ from airflow.sdk import DAG
 
 from dataacuity.assets import raw_asset
 from dataacuity.dag_defaults import default_args
-from dataacuity.extract.operator import ReplicaExtractOperator
+from dataacuity.extract.operators import ReplicaExtractOperator
 from dataacuity.registry import Registry, Source, load_registry
 
 START_DATE = datetime(2026, 1, 1)
