@@ -57,7 +57,7 @@ PG_BINDIR_CANDIDATES = ("/usr/lib/postgresql/15/bin",)
 # Login roles with generated passwords, per cluster. NOLOGIN group roles live in include/sql.
 LOGIN_ROLES = {
     "primary": ("replicator", "etl_reader", "app_writer", "pushback_writer"),
-    "warehouse": ("etl_user", "dbt_runner", "analytics_user", "warehouse_admin"),
+    "warehouse": ("etl_user", "dbt_runner", "analytics_user", "warehouse_admin", "pipeline_monitor"),
     "compliance": ("compliance_admin", "compliance_user"),
 }
 
@@ -162,6 +162,7 @@ AIRFLOW_CONNECTIONS = {
     "warehouse_dbt": ("warehouse", "data_warehouse", "dbt_runner"),
     "warehouse_analytics": ("warehouse", "data_warehouse", "analytics_user"),
     "warehouse_admin": ("warehouse", "data_warehouse", "warehouse_admin"),
+    "warehouse_monitor": ("warehouse", "data_warehouse", "pipeline_monitor"),
     "compliance_118": ("compliance", "compliance", "compliance_admin"),
     "compliance_user_118": ("compliance", "compliance", "compliance_user"),
 }

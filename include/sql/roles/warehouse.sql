@@ -35,3 +35,11 @@ BEGIN
 EXCEPTION WHEN duplicate_object THEN NULL;
 END $$;
 GRANT pg_signal_backend TO warehouse_admin;
+DO $$
+BEGIN
+    -- freshness monitor and alert senders (warehouse_monitor): reads raw and the extract
+    -- bookkeeping, writes only the alert outbox. Not touched by the kill switch, so alerts
+    -- still flow while writes are stopped.
+    CREATE ROLE pipeline_monitor LOGIN;
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;

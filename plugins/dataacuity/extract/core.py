@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 SOURCE_SCHEMA = "public"
 WRITER_ROLE = "etl_writer"
 COPY_FLUSH_BYTES = 1 << 20
+WAREHOUSE_TEMP_BUFFERS = "512MB"
+WAREHOUSE_WORK_MEM = "256MB"
 INTEGER_TYPES = ("smallint", "integer", "bigint")
 # Types without a default equality operator: compared as text when looking for changed rows.
 TYPES_COMPARED_AS_TEXT = (
@@ -158,7 +160,8 @@ def extract_table(
     summary = ExtractSummary(table.source_db, table.name, [])
     with connect_replica() as source, connect_warehouse() as warehouse:
         _prepare_session(source)
-        _prepare_session(warehouse)
+        # The stage is a temp table: keep a large batch in memory and its key join in one hash.
+        _prepare_session(warehouse, temp_buffers=WAREHOUSE_TEMP_BUFFERS, work_mem=WAREHOUSE_WORK_MEM)
         state = _replica_state(source, table)
         source_columns = _source_columns(source, table)
         raw_columns, added = _ensure_raw_table(warehouse, table, source_columns)
@@ -189,8 +192,10 @@ def extract_table(
     return summary
 
 
-def _prepare_session(conn: psycopg.Connection) -> None:
+def _prepare_session(conn: psycopg.Connection, **settings: str) -> None:
     conn.execute("SET TIME ZONE 'UTC'")
+    for name, value in settings.items():
+        conn.execute("SELECT set_config(%s, %s, false)", (name, value))
     conn.commit()
 
 
