@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG
 
+from dataacuity.alert_callbacks import deadline_alert
 from dataacuity.assets import raw_asset
 from dataacuity.dag_defaults import default_args
 from dataacuity.extract.operators import ReplicaExtractOperator
@@ -35,7 +36,9 @@ The batch log is `etl.extract_batch`; watermarks are `etl.extract_watermark`.
 - *conflict with recovery*: retried automatically; persistent failures mean very long reads on
   the standby (check replica lag, consider `hot_standby_feedback`).
 
-Freshness: `include/sql/monitoring` (runbook §10.1) shows the lag per table.
+A run not finished 15 minutes after it was queued pages **ExtractDeadlineMissed** (P1);
+a task failing after its retries raises **TaskFailed** (P2) with the log URL.
+Freshness: `freshness_monitor` and `include/sql/monitoring` (runbook §10.1) shows the lag per table.
 """
 
 
@@ -45,18 +48,25 @@ def dag_schedule(source: Source) -> str:
     return fastest.schedule
 
 
+def deadline_minutes(source: Source) -> int:
+    """A run still going after three of its ticks (at least 15 minutes) has missed its deadline."""
+    return max(15, 3 * min(t.expected_interval_minutes for t in source.tables))
+
+
 def build_extract_dag(source: Source) -> DAG:
     schedule = dag_schedule(source)
+    dag_id = f"extract__{source.name}"
     rows = "\n".join(
         f"| `{t.name}` | {t.kind} | {t.mode} | `{t.schedule}` | `raw.{t.raw_table}` |" for t in source.tables
     )
     with DAG(
-        dag_id=f"extract__{source.name}",
+        dag_id=dag_id,
         schedule=schedule,
         start_date=START_DATE,
         catchup=False,  # extracts are windowed by watermark, not by logical date: nothing to back-fill
         max_active_runs=1,
         dagrun_timeout=timedelta(minutes=30),
+        deadline=deadline_alert(dag_id, deadline_minutes(source), "ExtractDeadlineMissed"),
         default_args=default_args(),
         tags=["extract", source.name, source.app],
         doc_md=DOC_TEMPLATE.format(source_db=source.name, schedule=schedule, app=source.app, rows=rows),

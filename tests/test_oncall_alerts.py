@@ -1,0 +1,200 @@
+"""The pipeline's own alerts end to end: real extract, real warehouse, real Alertmanager, webhook."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import psycopg
+import pytest
+
+from dataacuity.alert_callbacks import deadline_missed
+from dataacuity.extract import extract_table
+from dataacuity.monitoring import check_source_freshness
+from dataacuity.registry import parse_registry
+from tests.conftest import REPO, superuser_connect
+
+LAB_DB = "freshness_lab"
+REGISTRY = parse_registry(
+    """
+sources:
+  freshness_lab:
+    app: lab
+    tables:
+      orders:
+        kind: event
+        mode: incremental
+        cursor: updated_at
+        event_time: created_at
+        primary_key: [id]
+        expected_interval_minutes: 5
+"""
+)
+
+
+@pytest.fixture
+def am_env(alertmanager, topology, monkeypatch, webhook):
+    """Route the pipeline's `alertmanager` connection to the test Alertmanager (with webhooks);
+    each test starts with an empty webhook inbox."""
+    monkeypatch.setenv("AIRFLOW_CONN_ALERTMANAGER", alertmanager)
+    with webhook.cond:
+        webhook.payloads.clear()
+    return alertmanager
+
+
+@pytest.fixture
+def lab(topology, warehouse_su):
+    with superuser_connect("primary", "postgres") as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {LAB_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {LAB_DB}")
+    warehouse_su.execute(f"DROP TABLE IF EXISTS raw.{LAB_DB}__orders")
+    warehouse_su.execute("DELETE FROM etl.extract_watermark WHERE source_db = %s", (LAB_DB,))
+    with superuser_connect("primary", LAB_DB) as conn:
+        conn.execute(
+            "CREATE TABLE orders (id bigserial PRIMARY KEY, amount numeric(18,2),"
+            " created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())"
+        )
+        yield conn
+
+
+def add_orders(conn, minutes_ago: int, count: int = 3) -> None:
+    conn.execute(
+        "INSERT INTO orders (amount, created_at) SELECT 10, now() - make_interval(mins => %s)"
+        " FROM generate_series(1, %s)",
+        (minutes_ago, count),
+    )
+
+
+def extract(topology) -> None:
+    topology.wait_for_replica()
+    extract_table(
+        REGISTRY.table(LAB_DB, "orders"),
+        lambda: psycopg.connect(topology.dsn("replica", LAB_DB, "etl_reader")),
+        lambda: psycopg.connect(topology.dsn("warehouse", "data_warehouse", "etl_user")),
+    )
+
+
+def test_stale_source_tickets_p2_then_resolves_after_extract(topology, lab, am_env, webhook):
+    add_orders(lab, minutes_ago=12)
+    extract(topology)
+    add_orders(lab, minutes_ago=0)  # the primary keeps changing, but nobody extracts
+    result = check_source_freshness(REGISTRY, generator_url="http://airflow.local/run/1")
+    assert result["stale"] == {f"{LAB_DB}.orders": "P2"}
+    (ticket,) = webhook.wait("/ticket", source_db=LAB_DB, table="orders")
+    assert ticket["labels"] == {
+        "alertname": "SourceStale",
+        "severity": "P2",
+        "source_db": LAB_DB,
+        "table": "orders",
+    }
+    assert ticket["annotations"]["expected_interval_minutes"] == "5"
+    assert 11.5 < float(ticket["annotations"]["lag_minutes"].split()[0]) < 14
+    assert ticket["annotations"]["runbook_url"].endswith("SourceStale.md")
+    assert ticket["generatorURL"] == "http://airflow.local/run/1"
+    assert not webhook.alerts("/pager", source_db=LAB_DB)
+
+    extract(topology)  # extraction resumes
+    result = check_source_freshness(REGISTRY)
+    assert result["stale"] == {} and result["resolved"] == 1
+    (resolved,) = webhook.wait("/ticket", status="resolved", source_db=LAB_DB, table="orders")
+    assert resolved["annotations"]["summary"] == ticket["annotations"]["summary"]
+
+
+def test_very_stale_source_pages_p1_and_its_p2_stays_quiet(topology, lab, am_env, webhook, client):
+    add_orders(lab, minutes_ago=25)
+    extract(topology)
+    result = check_source_freshness(REGISTRY)
+    assert result["stale"] == {f"{LAB_DB}.orders": "P1"}
+    (page,) = webhook.wait("/pager", source_db=LAB_DB, table="orders")
+    assert page["labels"]["severity"] == "P1"
+    states = {a["labels"]["severity"]: a["status"]["state"] for a in client.active_alerts({"source_db": LAB_DB})}
+    assert states == {"P1": "active", "P2": "suppressed"}
+    assert not webhook.alerts("/ticket", source_db=LAB_DB)
+    add_orders(lab, minutes_ago=0)
+    extract(topology)
+    check_source_freshness(REGISTRY)
+    webhook.wait("/pager", status="resolved", source_db=LAB_DB, table="orders")
+
+
+@pytest.fixture(scope="module")
+def deadline_dagbag():
+    """The dags/ folder parsed with deadlines ON (the test session turns them off for dag.test)."""
+    import os
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    before = os.environ.get("DATAACUITY_DEADLINES")
+    os.environ["DATAACUITY_DEADLINES"] = "on"
+    try:
+        return DagBag(dag_folder=str(REPO / "dags"))
+    finally:
+        if before is None:
+            del os.environ["DATAACUITY_DEADLINES"]
+        else:
+            os.environ["DATAACUITY_DEADLINES"] = before
+
+
+def _dags_needing_deadlines(dagbag):
+    return {dag_id: dag for dag_id, dag in dagbag.dags.items() if set(dag.tags) & {"extract", "transform"}}
+
+
+def test_every_extract_and_transform_dag_carries_a_deadline(deadline_dagbag):
+    dags = _dags_needing_deadlines(deadline_dagbag)
+    assert any(d.startswith("extract__") for d in dags)
+    missing = [dag_id for dag_id, dag in dags.items() if not dag.deadline]
+    assert missing == []
+
+
+def test_deadline_callback_pages_for_a_running_run_and_ignores_a_failed_one(deadline_dagbag, am_env, webhook):
+    for dag_id, dag in sorted(_dags_needing_deadlines(deadline_dagbag).items())[:3]:
+        deadlines = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
+        callback = deadlines[0].callback
+        assert callback.path == "dataacuity.alert_callbacks.deadline_missed"
+        context = {
+            "dag_run": {"dag_id": dag_id, "dag_run_id": "scheduled__x", "state": "failed"},
+            "deadline": {"id": "1", "deadline_time": datetime.now().isoformat()},
+        }
+        asyncio.run(deadline_missed(context=context, **callback.kwargs))
+        context["dag_run"]["state"] = "running"
+        asyncio.run(deadline_missed(context=context, **callback.kwargs))
+        (page,) = webhook.wait("/pager", dag_id=dag_id)
+        assert page["labels"]["severity"] == "P1"
+        assert page["labels"]["alertname"].endswith("DeadlineMissed")
+        assert "running" in page["annotations"]["description"]
+
+
+PROBE_DAG = """
+from datetime import datetime
+
+from airflow.sdk import DAG, task
+
+from dataacuity.dag_defaults import default_args
+
+with DAG("oncall_failure_probe", schedule=None, start_date=datetime(2026, 1, 1),
+         default_args=default_args(retries=0)):
+
+    @task
+    def explode():
+        raise ValueError("source table vanished")
+
+    explode()
+"""
+
+
+def test_a_failing_task_raises_task_failed_with_its_log_url(am_env, webhook, airflow_db, tmp_path, monkeypatch):
+    import json
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    (tmp_path / "probe.py").write_text(PROBE_DAG)
+    # dag.test() syncs the configured DAG bundle to the metadata DB: make the probe's folder that bundle.
+    bundle = {"name": "probe", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle"}
+    bundle["kwargs"] = {"path": str(tmp_path)}
+    monkeypatch.setenv("AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", json.dumps([bundle]))
+    dag = DagBag(dag_folder=str(tmp_path)).dags["oncall_failure_probe"]
+    run = dag.test()
+    assert run.state == "failed"
+    (ticket,) = webhook.wait("/ticket", dag_id="oncall_failure_probe", task_id="explode")
+    assert ticket["labels"]["alertname"] == "TaskFailed"
+    assert "source table vanished" in ticket["annotations"]["description"]
+    assert ticket["annotations"]["log_url"]
