@@ -1,0 +1,176 @@
+"""`make demo`: the pipeline end to end once on the local topology, then what landed where.
+
+1. seed synthetic South African source data on the primary (once), then a burst of live traffic;
+2. run the DAGs with Airflow's `dag.test()` (as `airflow dags test` does): foundation_audit, every
+   extract__{source_db}, the dbt transform when present, freshness_monitor;
+3. print rows per source on the replica and in raw, replica lag, the audit, rows per warehouse
+   layer, dbt test results and the alerts Alertmanager holds.
+
+`python -m tools.demo --pause-extraction` skips step 2's extracts, as if extraction had stopped:
+the freshness monitor then raises SourceStale for what has gone stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _airflow_env() -> None:
+    from tools import topology
+
+    home = REPO / ".local" / "airflow"
+    os.environ.setdefault("AIRFLOW_HOME", str(home))
+    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
+    os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
+    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    # dag.test() in 3.3.2 cannot run a DAG that has a deadline (apache/airflow#73428).
+    os.environ["DATAACUITY_DEADLINES"] = "off"
+    os.environ.update(topology.connection_env())
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / ".migrated").exists():
+        print("migrating the Airflow metadata DB (once)...")
+        subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
+        (home / ".migrated").touch()
+
+
+def _section(title: str) -> None:
+    print(f"\n=== {title} " + "=" * max(0, 76 - len(title)))
+
+
+def run_dags(pause_extraction: bool) -> dict[str, str]:
+    from airflow.dag_processing.dagbag import DagBag
+
+    dagbag = DagBag(dag_folder=str(REPO / "dags"))
+    if dagbag.import_errors:
+        raise SystemExit(f"DAG import errors: {dagbag.import_errors}")
+    order = ["foundation_audit"]
+    order += sorted(d for d in dagbag.dags if d.startswith("extract__")) if not pause_extraction else []
+    order += sorted(d for d in dagbag.dags if d.startswith("transform"))
+    order += ["freshness_monitor"]
+    states = {}
+    for dag_id in order:
+        started = time.monotonic()
+        run = dagbag.dags[dag_id].test()
+        states[dag_id] = str(run.state)
+        print(f"  {dag_id:<32} {str(run.state):<8} {time.monotonic() - started:5.1f}s")
+    return states
+
+
+def summary() -> None:
+    import psycopg
+
+    from dataacuity import audit, freshness
+    from dataacuity.alerting import AlertmanagerClient, AlertmanagerError
+    from dataacuity.registry import load_registry
+    from tools import topology
+
+    registry = load_registry()
+    _section("rows per source: replica (.105) -> raw (.106)")
+    with psycopg.connect(topology.dsn("warehouse", "data_warehouse"), autocommit=True) as wh:
+        raw_tables = {r[0] for r in wh.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'raw'")}
+        for source in registry.sources:
+            with psycopg.connect(topology.dsn("replica", source.name), autocommit=True) as rep:
+                replica_rows = sum(
+                    rep.execute(f'SELECT count(*) FROM public."{t.name}"').fetchone()[0] for t in source.tables
+                )
+            raw_rows = sum(
+                wh.execute(f'SELECT count(*) FROM raw."{t.raw_table}"').fetchone()[0]
+                for t in source.tables
+                if t.raw_table in raw_tables
+            )
+            print(f"  {source.name:<20} {len(source.tables):>2} tables  replica {replica_rows:>8}  raw {raw_rows:>8}")
+        _section("rows per warehouse layer")
+        registry_raw = {t.raw_table for t in registry.tables()}
+        for schema in ("raw", "staging", "intermediate", "marts", "analytics"):
+            tables = [r[0] for r in wh.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))]
+            if schema == "raw":  # registry tables only (tests and benchmarks leave their own)
+                tables = [t for t in tables if t in registry_raw]
+            rows = sum(wh.execute(f'SELECT count(*) FROM "{schema}"."{t}"').fetchone()[0] for t in tables)
+            print(f"  {schema:<13} {len(tables):>3} tables {rows:>10} rows")
+        if wh.execute("SELECT to_regclass('dbt_artifacts.test_results') IS NOT NULL").fetchone()[0]:
+            _section("dbt tests (latest run)")
+            rows = wh.execute(
+                "SELECT status, count(*) FROM dbt_artifacts.test_results"
+                " WHERE run_id = (SELECT max(run_id) FROM dbt_artifacts.test_results) GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+            for status, count in rows:
+                print(f"  {status:<8} {count}")
+    with psycopg.connect(topology.dsn("replica", "postgres"), autocommit=True) as rep:
+        lag = rep.execute(
+            "SELECT pg_is_in_recovery(), now() - pg_last_xact_replay_timestamp()"
+        ).fetchone()
+    _section("replica")
+    print(f"  in recovery: {lag[0]}   replay lag (upper bound): {lag[1]}")
+    _section("foundation audit")
+    results = (
+        audit.check_connections()
+        + audit.check_replica()
+        + audit.check_compliance_schema()
+        + audit.check_privileges(registry)
+    )
+    failed = [r for r in results if not r.passed]
+    print(f"  {len(results) - len(failed)} passed, {len(failed)} failed")
+    for r in failed:
+        print(f"  FAIL {r.group}: {r.check} ({r.detail})")
+    _section("source freshness")
+    with psycopg.connect(topology.dsn("warehouse", "data_warehouse", "pipeline_monitor")) as conn:
+        stale = [f for f in freshness.measure(conn, registry) if f.severity]
+    print(f"  {len(registry)} tables, {len(stale)} stale")
+    _section("alerts in Alertmanager")
+    try:
+        active = AlertmanagerClient(f"http://127.0.0.1:{topology.alertmanager_port()}").active_alerts()
+    except AlertmanagerError as error:
+        print(f"  Alertmanager unreachable: {error}")
+        return
+    if not active:
+        print("  none")
+    for alert in sorted(active, key=lambda a: sorted(a["labels"].items())):
+        labels = alert["labels"]
+        where = ", ".join(f"{k}={v}" for k, v in labels.items() if k not in ("alertname", "severity"))
+        print(f"  {labels['severity']} {labels['alertname']:<22} {where:<45} {alert['status']['state']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.demo")
+    parser.add_argument("--pause-extraction", action="store_true", help="run everything but the extracts")
+    parser.add_argument("--live-seconds", type=float, default=15.0, help="live traffic before extracting")
+    args = parser.parse_args(argv)
+
+    from dataacuity.registry import load_registry
+    from tools import seed_sources, topology
+
+    registry = load_registry()
+
+    def dsn_for_db(db: str) -> str:
+        return topology.dsn("primary", db)
+
+    _section("synthetic source data on the primary (.104)")
+    started = time.monotonic()
+    seed_sources.apply_source_schemas(dsn_for_db, registry)
+    counts = seed_sources.seed(dsn_for_db, registry, scale=1, seed=42)
+    print(f"  {sum(counts.values())} rows in {len(counts)} tables ({time.monotonic() - started:.1f}s)")
+    live = seed_sources.live_traffic(dsn_for_db, registry, seconds=args.live_seconds, rows_per_second=40)
+    print(f"  live traffic for {args.live_seconds:.0f}s: {live}")
+    topology.wait_for_replica()
+
+    _section("Airflow DAGs (dag.test)" + (" -- extraction paused" if args.pause_extraction else ""))
+    _airflow_env()
+    states = run_dags(args.pause_extraction)
+    summary()
+    failed = [dag_id for dag_id, state in states.items() if not state.endswith("success")]
+    if failed:
+        print(f"\nDAG runs that did not succeed: {failed}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
