@@ -59,8 +59,13 @@ test: venv system-deps lint
 demo: up
 	$(PY) -m tools.demo
 
-bench: up
-	$(PY) -m tools.bench
+$(CURDIR)/.bench-venv/.installed: bench/requirements-peer.txt
+	@test -x .bench-venv/bin/python || $(PYTHON) -m venv .bench-venv
+	.bench-venv/bin/python -m pip install --quiet -r bench/requirements-peer.txt
+	@touch $@
+
+bench: up $(CURDIR)/.bench-venv/.installed
+	$(PY) -m bench $(BENCH_ARGS)
 
 airflow: up
 	@source <($(PY) -m tools.topology env) && $(VENV)/bin/airflow standalone

@@ -1,0 +1,56 @@
+"""`make bench`: every benchmark, printed as a table of ratios against its baseline, and written
+to bench/results.json. Targets are reported, never asserted (tests stay free of timings)."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import tools  # noqa: F401  (puts plugins/ on sys.path)
+from bench import bench_extract, bench_parse
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+def main() -> int:
+    quick = "--quick" in sys.argv  # skips the 10M-row table
+    started = time.monotonic()
+    figures = []
+    figures += bench_parse.run()
+    figures += bench_extract.run(with_10m=not quick)
+    try:
+        from bench import bench_transform
+    except ImportError:
+        bench_transform = None
+    if bench_transform is not None:
+        figures += bench_transform.run()
+    print(f"\n{'benchmark':<62} {'value':>9} {'baseline':>9} {'ratio':>7}  target      ok")
+    for f in figures:
+        baseline = "" if f["baseline"] is None else f"{f['baseline']:.3f}"
+        ratio = "" if f["ratio"] is None else f"{f['ratio']:.2f}"
+        ok = {True: "yes", False: "NO", None: ""}[f["meets_target"]]
+        print(f"{f['name']:<62} {f['value']:>8.3f}{f['unit']:<1} {baseline:>9} {ratio:>7}  {f['target']:<10}  {ok}")
+        if f.get("note"):
+            print(f"{'':<4}{f['note']}")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "measured_at": datetime.now(UTC).isoformat(),
+                "machine": f"{platform.machine()} {platform.processor() or ''} python {platform.python_version()}",
+                "command": "make bench",
+                "seconds": round(time.monotonic() - started, 1),
+                "figures": figures,
+            },
+            indent=2,
+        )
+    )
+    print(f"\nwritten to {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
