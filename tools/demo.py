@@ -104,9 +104,7 @@ def summary() -> None:
             for status, count in rows:
                 print(f"  {status:<8} {count}")
     with psycopg.connect(topology.dsn("replica", "postgres"), autocommit=True) as rep:
-        lag = rep.execute(
-            "SELECT pg_is_in_recovery(), now() - pg_last_xact_replay_timestamp()"
-        ).fetchone()
+        lag = rep.execute("SELECT pg_is_in_recovery(), now() - pg_last_xact_replay_timestamp()").fetchone()
     _section("replica")
     print(f"  in recovery: {lag[0]}   replay lag (upper bound): {lag[1]}")
     _section("foundation audit")
