@@ -69,3 +69,22 @@ bench: up $(CURDIR)/.bench-venv/.installed
 
 airflow: up
 	@source <($(PY) -m tools.topology env) && $(VENV)/bin/airflow standalone
+
+# Warehouse kill switch (security posture §7) from a shell, for when Airflow itself is the problem.
+# The same action as the `kill_switch` DAG: plugins/dataacuity/kill_switch.py, docs/runbooks/KillSwitchEngaged.md.
+#   make kill-switch-engage REASON="PII found in raw.kyc_db__documents"
+#   make kill-switch-release REASON="documents re-landed without PII"
+# Connections: the AIRFLOW_CONN_* already in the environment, else the local topology's.
+# REASON reaches the tool through the environment (never pasted into the shell command line).
+.PHONY: kill-switch-engage kill-switch-release kill-switch-status
+kill-switch-engage kill-switch-release:
+	@if [ -z "$$REASON" ]; then \
+		echo 'REASON is required: make $@ REASON="why (at least 10 characters; goes into compliance.incident_log and the page)"' >&2; \
+		exit 2; \
+	fi
+	@test -x $(PY) || { echo "no $(PY): run 'make venv' first" >&2; exit 2; }
+	$(PY) -m tools.kill_switch $(patsubst kill-switch-%,%,$@) --reason "$$REASON"
+
+kill-switch-status:  # exit status 0 whether engaged or not (the tool itself exits 3 when engaged)
+	@test -x $(PY) || { echo "no $(PY): run 'make venv' first" >&2; exit 2; }
+	$(PY) -m tools.kill_switch status || test $$? -eq 3

@@ -36,9 +36,12 @@ def task_failure_alert(context) -> None:
     from dataacuity.alerting import Alert
 
     ti = context.get("task_instance") or context.get("ti")
+    error = context.get("exception")
+    if _refused_by_kill_switch(error):
+        log.warning("task refused by the engaged kill switch: KillSwitchEngaged already pages, no TaskFailed")
+        return
     dag_id = getattr(ti, "dag_id", "unknown")
     task_id = getattr(ti, "task_id", "unknown")
-    error = context.get("exception")
     log_url = getattr(ti, "log_url", "") or ""
     alert = Alert(
         labels={"alertname": "TaskFailed", "severity": "P2", "dag_id": dag_id, "task_id": task_id},
@@ -51,6 +54,14 @@ def task_failure_alert(context) -> None:
         generator_url=log_url,
     )
     notify([alert])
+
+
+def _refused_by_kill_switch(error: BaseException | None) -> bool:
+    from dataacuity.extract.core import WarehouseWritesRevokedError
+    from dataacuity.kill_switch import KillSwitchEngagedError
+
+    refused = (KillSwitchEngagedError, WarehouseWritesRevokedError)
+    return isinstance(error, refused) or isinstance(getattr(error, "__cause__", None), refused)
 
 
 def deadline_alert(dag_id: str, minutes: int, alertname: str = "ExtractDeadlineMissed"):

@@ -24,19 +24,20 @@ def drain_alert_outbox() -> int:
 
 def check_source_freshness(registry: Registry | None = None, generator_url: str = "") -> dict:
     """Measure every table, fire SourceStale for the stale ones, resolve the fresh ones that fire."""
-    from dataacuity import freshness
+    from dataacuity import freshness, kill_switch
     from dataacuity.alerting import AlertmanagerClient, AlertmanagerError
 
     registry = registry or load_registry()
-    with connections.connector(connections.WAREHOUSE_MONITOR)() as conn:
+    client = AlertmanagerClient.from_connection(connections.ALERTMANAGER)
+    with connections.connector(connections.WAREHOUSE_MONITOR, autocommit=True)() as conn:
+        # Keep KillSwitchEngaged firing while engaged: it is what inhibits the staleness alerts.
+        kill_switch.refire_if_engaged(conn, client, generator_url=generator_url)
         results = freshness.measure(conn, registry)
     log.info("source freshness:\n%s", freshness.report(results))
     firing, resolving = freshness.split_alerts(results, generator_url)
     notify(firing)
     try:
-        active = AlertmanagerClient.from_connection(connections.ALERTMANAGER).active_alerts(
-            {"alertname": "SourceStale"}
-        )
+        active = client.active_alerts({"alertname": "SourceStale"})
     except AlertmanagerError as error:
         log.error("cannot list active alerts (%s); resolving next run", error)
         active = []

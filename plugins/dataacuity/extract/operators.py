@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import BaseOperator
 from croniter import croniter
 
-from dataacuity import connections
+from dataacuity import connections, kill_switch
 from dataacuity.extract.core import ExtractError, extract_table, record_failure
 from dataacuity.registry import Table, load_registry
 
@@ -51,7 +51,8 @@ class ReplicaExtractOperator(BaseOperator):
         scheduled = dag_run is not None and str(getattr(dag_run, "run_type", "")).endswith("scheduled")
         if scheduled and logical_date and not is_due(table, self.dag_schedule, logical_date):
             raise AirflowSkipException(f"{table.key}: not due at {logical_date} (schedule {table.schedule!r})")
-        connect_warehouse = connections.connector(self.warehouse_conn_id)
+        # Refuse to start while the kill switch is engaged: fail at once (no retries), naming who and why.
+        connect_warehouse = kill_switch.guarded(connections.connector(self.warehouse_conn_id))
         try:
             summary = extract_table(
                 table,
@@ -59,8 +60,12 @@ class ReplicaExtractOperator(BaseOperator):
                 connect_warehouse,
                 chunk_rows=self.chunk_rows,
             )
+        except kill_switch.KillSwitchEngagedError as error:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(str(error)) from error
         except ExtractError as error:
-            record_failure(connect_warehouse, table, error)
+            record_failure(connections.connector(self.warehouse_conn_id), table, error)
             raise
         result = summary.as_dict()
         if result["window_end"] is not None:
