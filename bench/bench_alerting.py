@@ -50,6 +50,7 @@ def run(state_dir) -> list[dict]:
     aml.render_local_config(webhook.url("/pager"), webhook.url("/ticket"), business_hours_always=True, path=config)
     port = _free_port()
     aml.start_alertmanager(state_dir, port, config)
+    os.environ.update(topology.connection_env())
     os.environ["AIRFLOW_CONN_ALERTMANAGER"] = f"http://127.0.0.1:{port}"
     try:
         with psycopg.connect(topology.dsn("primary", "postgres"), autocommit=True) as conn:

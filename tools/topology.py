@@ -218,11 +218,22 @@ def _port_is_free(number: int) -> bool:
 
 
 def is_running(cluster: str) -> bool:
-    data = _data_dir(cluster)
-    if not (data / "PG_VERSION").exists():
+    """A live postmaster owns the data directory. A pid file left by a crashed server (its process
+    gone, or a zombie nobody reaped) is removed, so the next start recovers the cluster."""
+    pid_file = _data_dir(cluster) / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().split()[0])
+    except (FileNotFoundError, IndexError, ValueError):
         return False
-    result = _as_postgres([str(pg_bindir() / "pg_ctl"), "status", "-D", str(data)])
-    return result.returncode == 0
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        state = "gone"
+    if state in ("gone", "Z", "X"):
+        print(f"topology: {cluster}: removing the pid file of crashed server {pid} ({state})", file=sys.stderr)
+        pid_file.unlink(missing_ok=True)
+        return False
+    return True
 
 
 def _server_settings(cluster: str) -> str:
@@ -338,22 +349,15 @@ def _start(cluster: str) -> None:
         )
     _write_config(cluster)  # ports may have changed since initdb
     log = data.parent / "server.log"
-    result = _as_postgres(
-        [
-            str(pg_bindir() / "pg_ctl"),
-            "start",
-            "-w",
-            "-t",
-            "60",
-            "-D",
-            str(data),
-            "-l",
-            str(log),
-        ]
-    )
-    if result.returncode != 0:
-        tail = log.read_text()[-2000:] if log.exists() else ""
-        raise TopologyError(f"{cluster} cluster did not start:\n{result.stdout}{result.stderr}\n{tail}")
+    # After a crash the old server's children can hold its shared memory for a moment
+    # ("pre-existing shared memory block is still in use"): give them a few seconds to exit.
+    for attempt in range(1, 6):
+        result = _as_postgres([str(pg_bindir() / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(data), "-l", str(log)])
+        if result.returncode == 0:
+            return
+        time.sleep(attempt)
+    tail = log.read_text()[-2000:] if log.exists() else ""
+    raise TopologyError(f"{cluster} cluster did not start:\n{result.stdout}{result.stderr}\n{tail}")
 
 
 def _stop(cluster: str) -> None:

@@ -1,0 +1,63 @@
+"""A throwaway second topology (own state dir and ports): first up, a crashed server recovered by
+the next up, and `down` leaving no process behind. The shared session topology is not touched."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+PORT_BASE = "58000"
+
+
+def processes_using(path: Path) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if str(path) in line and "ps -eo" not in line]
+
+
+@pytest.fixture(scope="module")
+def throwaway():
+    state = Path(tempfile.mkdtemp(prefix="dataacuity-lifecycle-", dir="/tmp"))
+    state.chmod(0o755)
+    env = {**os.environ, "DA_STATE_DIR": str(state), "DA_PORT_BASE": PORT_BASE}
+
+    def topology(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "tools.topology", *args], cwd=REPO, env=env, capture_output=True, text=True
+        )
+
+    yield state, topology
+    topology("destroy")
+    shutil.rmtree(state, ignore_errors=True)
+
+
+def test_up_from_nothing_then_recovers_a_crashed_cluster_then_down_leaves_nothing(throwaway):
+    state, topology = throwaway
+    first = topology("up")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("running") == 4
+
+    # A crash: the primary's postmaster is killed; its pid file stays behind.
+    pid = int((state / "primary" / "data" / "postmaster.pid").read_text().split()[0])
+    os.kill(pid, signal.SIGKILL)
+    for _ in range(100):
+        if not processes_using(state / "primary" / "data"):
+            break
+        time.sleep(0.1)
+    again = topology("up")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("running") == 4
+
+    down = topology("down")
+    assert down.returncode == 0, down.stderr
+    assert processes_using(state) == []
+    assert topology("status").stdout.count("stopped") == 4
