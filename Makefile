@@ -56,8 +56,9 @@ format: venv
 test: venv system-deps lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# `make demo PAUSE_EXTRACTION=1`: everything but the extracts, so staleness alerts show up.
 demo: up
-	$(PY) -m tools.demo
+	$(PY) -m tools.demo $(if $(PAUSE_EXTRACTION),--pause-extraction)
 
 $(CURDIR)/.bench-venv/.installed: bench/requirements-peer.txt
 	@test -x .bench-venv/bin/python || $(PYTHON) -m venv .bench-venv
