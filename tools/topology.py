@@ -514,6 +514,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'cluster':<11} {'stands for':<10} {'port':<6} state")
             for name, host, number, state in status():
                 print(f"{name:<11} {host:<10} {number:<6} {state}")
+            from tools import alertmanager_local
+
+            am_state = "running" if alertmanager_local.is_running(state_dir()) else "stopped"
+            print(f"{'(alerts)':<11} {'alertmgr':<10} {alertmanager_port():<6} alertmanager {am_state}")
     except TopologyError as error:
         print(f"topology: {error}", file=sys.stderr)
         return 1
