@@ -38,7 +38,7 @@ sources:
         cursor: updated_at
         event_time: created_at
         primary_key: [id]
-        expected_interval_minutes: 1
+        expected_interval_minutes: 5
 """
 )
 
@@ -59,11 +59,15 @@ def run(state_dir) -> list[dict]:
         with psycopg.connect(topology.dsn("warehouse", "data_warehouse"), autocommit=True) as conn:
             conn.execute(f"DROP TABLE IF EXISTS raw.{DB}__events")
             conn.execute("DELETE FROM etl.extract_watermark WHERE source_db = %s", (DB,))
-        # Wait for a tick, then plant an event that crosses the 2 x 1 min threshold 1 s later.
+        # Warm up as an Airflow worker is: Airflow imported, connections resolvable.
+        from dataacuity.alerting import AlertmanagerClient
+
+        AlertmanagerClient.from_connection("alertmanager").ready()
+        # Wait for a tick, then plant an event that crosses the P2 threshold (2 x 5 min) 1 s later.
         tick = croniter(MONITOR_SCHEDULE, datetime.now(UTC)).get_next(datetime)
         time.sleep(max(0.0, (tick - datetime.now(UTC)).total_seconds()))
         stale_at = datetime.now(UTC) + timedelta(seconds=1)
-        newest = stale_at - timedelta(minutes=2)
+        newest = stale_at - timedelta(minutes=10)
         with psycopg.connect(topology.dsn("primary", DB), autocommit=True) as conn:
             conn.execute(
                 "CREATE TABLE events (id bigserial PRIMARY KEY, created_at timestamptz NOT NULL,"
