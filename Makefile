@@ -11,7 +11,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export DBT_PROFILES_DIR := $(CURDIR)/include/dbt
 
-.PHONY: help venv system-deps up down status destroy seed demo test lint format bench airflow clean
+.PHONY: help venv manifest system-deps up down status destroy seed demo test lint format bench airflow clean
 
 help:
 	@echo "make demo    - set up everything and run the pipeline end to end once"
@@ -28,6 +28,13 @@ $(VENV)/.installed: requirements.txt requirements.lock
 	@touch $@
 
 venv: $(VENV)/.installed
+
+# Cosmos renders the transform DAG from this manifest (LoadMode.DBT_MANIFEST): no dbt at parse time.
+DBT_MANIFEST := include/dbt/target/manifest.json
+$(DBT_MANIFEST): $(VENV)/.installed config/sources.yml $(shell find include/dbt -path include/dbt/target -prune -o -path include/dbt/logs -prune -o -type f -print)
+	$(PY) -m tools.build_dbt_manifest
+
+manifest: $(DBT_MANIFEST)
 
 # Debian packages the topology needs: Alertmanager (+amtool) and promtool. Installed once.
 system-deps:
@@ -53,11 +60,11 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: venv system-deps lint
+test: venv system-deps lint manifest
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # `make demo PAUSE_EXTRACTION=1`: everything but the extracts, so staleness alerts show up.
-demo: up
+demo: up manifest
 	$(PY) -m tools.demo $(if $(PAUSE_EXTRACTION),--pause-extraction)
 
 $(CURDIR)/.bench-venv/.installed: bench/requirements-peer.txt
@@ -71,7 +78,7 @@ bench: up $(CURDIR)/.bench-venv/.installed
 # airflow standalone against the local topology: UI/API on http://127.0.0.1:$(AIRFLOW_PORT), user admin,
 # password in $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated (printed on first start).
 AIRFLOW_PORT ?= 8080
-airflow: up
+airflow: up manifest
 	@source <($(PY) -m tools.topology env) && \
 	export PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
 		AIRFLOW__API__HOST=127.0.0.1 \

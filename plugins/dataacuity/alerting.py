@@ -57,6 +57,7 @@ OBJECT_LABELS = ("source_db", "table", "dag_id", "app")
 KNOWN_ALERTNAMES = (
     "SourceStale",
     "ExtractDeadlineMissed",
+    "TransformDeadlineMissed",
     "TaskFailed",
     "PIITestFailed",
     "KillSwitchEngaged",

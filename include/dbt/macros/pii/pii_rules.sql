@@ -1,0 +1,143 @@
+{#-
+  PII-absence rules (runbook 2.3, Anonymisation Standard §7), shared by the generic tests
+  no_pii_column_names / no_pii_values and by the post-hook guard da_pii_guard().
+
+  (a) column names that denote PII: the patterns below, plus every column the source registry
+      classifies as PII (config/sources.yml `pii:` -> sources meta.pii_class). A name ending in
+      _hash or _token is a pseudonym and allowed.
+  (b) values that look like PII: emails; SA phone numbers (+27 / 0027 / 0 and 9 digits, spaces
+      or dashes allowed between groups); SA ID numbers (13 digits, plausible birth date, valid
+      Luhn digit: compliance.contains_sa_id_number); any first name, last name, full name or email
+      of staging's users (case-insensitive, 3+ characters). Whole-value 64-hex hashes and vault
+      tokens are skipped (hex runs inside them could look like numbers).
+  Findings name the column and the kind, with counts: never the offending value.
+-#}
+
+{% macro pii_column_name_patterns() -%}
+    {{ return([
+        '(^|_)(e_?mail|email_address)(_|$)',
+        '(^|_)(phone|mobile|msisdn|cell|cellphone|telephone|tel|fax)(_|$)',
+        '(^|_)(first|last|middle|given|family|full|display|sur|maiden|person|contact|recipient|sender)_?name(_|$)',
+        '^(name|surname)$',
+        '(^|_)(sa_)?id_?number(_|$)',
+        '(^|_)(passport|national_id|identity_number|id_no)(_|$)',
+        '(^|_)(address|address_line|street|postal_code|postcode|zip|zipcode)(_|$)',
+        '(^|_)(lat|latitude|lng|lon|long|longitude|coordinates|geo_point|gps)(_|$)',
+        '(^|_)(ip|ip_address|ipv4|ipv6|last_ip)(_|$)',
+        '(^|_)(device|device_id|imei|mac_address|card_uid|advertising_id)(_|$)',
+        '(^|_)(dob|date_of_birth|birth_date|birthdate|birthday)(_|$)',
+        '(^|_)user_agent(_|$)',
+        '(^|_)user_id$',
+        '(^|_)(note|notes|body|instructions|comment|comments|details|reviewer_note)(_|$)'
+    ]) }}
+{%- endmacro %}
+
+{#- Column names the registry classifies as PII (from the generated sources' meta.pii_class). -#}
+{% macro registry_pii_column_names() -%}
+    {%- set names = [] -%}
+    {%- if execute -%}
+        {%- for source in graph.sources.values() -%}
+            {%- for column in source.columns.values() -%}
+                {%- if column.meta.get('pii_class') and (column.name | lower) not in names -%}
+                    {%- do names.append(column.name | lower) -%}
+                {%- endif -%}
+            {%- endfor -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(names) }}
+{%- endmacro %}
+
+{#- [{'column': ..., 'reason': ...}] for the column names that denote PII. -#}
+{% macro pii_column_name_violations(column_names) -%}
+    {%- set registry_names = registry_pii_column_names() -%}
+    {%- set patterns = pii_column_name_patterns() -%}
+    {%- set found = [] -%}
+    {%- for raw_name in column_names -%}
+        {%- set name = raw_name | lower -%}
+        {%- if not modules.re.search('_(hash|token)$', name) -%}
+            {%- if name in registry_names -%}
+                {%- do found.append({'column': raw_name, 'reason': 'registry PII column'}) -%}
+            {%- else -%}
+                {%- for pattern in patterns -%}
+                    {%- if modules.re.search(pattern, name) and found | selectattr('column', 'equalto', raw_name) | list | length == 0 -%}
+                        {%- do found.append({'column': raw_name, 'reason': 'name matches ' ~ pattern}) -%}
+                    {%- endif -%}
+                {%- endfor -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(found) }}
+{%- endmacro %}
+
+{#- Columns whose values are checked: anything holding text. -#}
+{% macro pii_text_columns(columns) -%}
+    {%- set text_types = ['text', 'character varying', 'varchar', 'character', 'char', 'bpchar', 'json', 'jsonb',
+                          'array', 'user-defined', 'citext', 'name'] -%}
+    {%- set picked = [] -%}
+    {%- for column in columns -%}
+        {%- set dtype = (column.data_type or column.dtype or '') | lower -%}
+        {%- if dtype.split('(')[0] | trim in text_types or dtype.endswith('[]') -%}
+            {%- do picked.append(column.name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(picked) }}
+{%- endmacro %}
+
+{#-
+  A query returning (column_name, kind, n_rows) for every kind of PII-looking value found in
+  `relation` (restricted by `where`). One scan of the relation whatever the number of columns.
+-#}
+{% macro pii_value_check_sql(relation, text_columns, where='true') -%}
+    {%- set users = api.Relation.create(database=target.database, schema='staging', identifier='stg_auth_db__users') -%}
+    {%- if text_columns | length == 0 -%}
+    select null::text as column_name, null::text as kind, 0::bigint as n_rows where false
+    {%- else -%}
+    with user_names as (
+        select distinct n
+        from (
+            select lower(btrim(first_name)) as n from {{ users }}
+            union all select lower(btrim(last_name)) from {{ users }}
+            union all select lower(btrim(first_name || ' ' || last_name)) from {{ users }}
+            union all select lower(btrim(email)) from {{ users }}
+        ) as u
+        where length(n) >= 3
+    ),
+    cells as (
+        select c.column_name, c.v
+        from {{ relation }} as t
+        cross join lateral (values
+            {%- for column in text_columns %}
+            ('{{ column }}', t.{{ adapter.quote(column) }}::text){{ "," if not loop.last }}
+            {%- endfor %}
+        ) as c(column_name, v)
+        where ({{ where }})
+    ),
+    classified as (
+        select column_name,
+               case
+                   when v ~* '[a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}' then 'email'
+                   when v ~ '(^|[^0-9A-Za-z+])(\+27|0027|0)[ -]?[0-9]{2}[ -]?[0-9]{3}[ -]?[0-9]{4}($|[^0-9A-Za-z])'
+                       then 'sa_phone_number'
+                   when v ~ '[0-9]{13}' and compliance.contains_sa_id_number(v) then 'sa_id_number'
+                   when lower(btrim(v)) in (select n from user_names) then 'user_name_or_email'
+               end as kind
+        from cells
+        where v is not null
+          and v !~ '^[0-9a-f]{64}$'
+          and v !~ '^tok_[a-z_]+_[0-9a-f]{32}$'
+    )
+    select column_name, kind, count(*)::bigint as n_rows
+    from classified
+    where kind is not null
+    group by column_name, kind
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Row filter of the tests: recent rows on the 5-minute runs, everything when full_scan. -#}
+{% macro pii_test_scope(column_names) -%}
+    {%- if not var('full_scan', false) and '_extracted_at' in column_names -%}
+        _extracted_at > now() - interval '{{ var("test_window") }}'
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}

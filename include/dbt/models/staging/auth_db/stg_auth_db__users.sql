@@ -1,0 +1,30 @@
+-- auth_db.users as extracted: one row per primary key (id; raw's PRIMARY KEY deduplicates),
+-- source types kept (enums arrive as text). PII still here (first_name, last_name, email, phone, sa_id_number, date_of_birth, address_line, postal_code, latitude, longitude, device_id, last_ip):
+-- staging is readable by dbt alone; the PII boundary is intermediate.
+select
+    id,
+    public_id,
+    first_name,
+    last_name,
+    email,
+    phone,
+    sa_id_number,
+    date_of_birth,
+    address_line,
+    city,
+    province,
+    postal_code,
+    country_code,
+    latitude,
+    longitude,
+    preferred_language,
+    device_id,
+    last_ip,
+    status,
+    marketing_opt_in,
+    created_at,
+    updated_at,
+    deleted_at,
+    _extracted_at,
+    _extract_batch_id
+from {{ source('auth_db', 'auth_db__users') }}

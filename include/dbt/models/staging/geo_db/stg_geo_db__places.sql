@@ -1,0 +1,17 @@
+-- geo_db.places as extracted: one row per primary key (id; raw's PRIMARY KEY deduplicates),
+-- source types kept (enums arrive as text). No PII column (user ids only):
+-- staging is readable by dbt alone; the PII boundary is intermediate.
+select
+    id,
+    name,
+    category,
+    city,
+    province,
+    postal_code,
+    latitude,
+    longitude,
+    created_at,
+    updated_at,
+    _extracted_at,
+    _extract_batch_id
+from {{ source('geo_db', 'geo_db__places') }}

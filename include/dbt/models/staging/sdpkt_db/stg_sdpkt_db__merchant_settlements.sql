@@ -1,0 +1,18 @@
+-- sdpkt_db.merchant_settlements as extracted: one row per primary key (id; raw's PRIMARY KEY deduplicates),
+-- source types kept (enums arrive as text). No PII column (user ids only):
+-- staging is readable by dbt alone; the PII boundary is intermediate.
+select
+    id,
+    merchant_user_id,
+    settlement_date,
+    amount,
+    currency,
+    payment_count,
+    bank_reference,
+    status,
+    paid_at,
+    created_at,
+    updated_at,
+    _extracted_at,
+    _extract_batch_id
+from {{ source('sdpkt_db', 'sdpkt_db__merchant_settlements') }}

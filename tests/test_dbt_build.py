@@ -1,0 +1,320 @@
+"""dbt on the seeded local topology: the whole project builds green, PII never passes the
+boundary (the leaky fixture is caught and its downstream skipped), contracts and k-anonymity are
+enforced, results land in dbt_artifacts, no salt appears in dbt's files, increments are small.
+
+One `dbt build` for the module; the other invocations are small selections."""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from dataacuity import compliance, dbt
+from dataacuity.sqlfiles import query
+from tests.conftest import superuser_connect
+
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+PII_COLUMNS = {"email", "phone", "first_name", "last_name", "sa_id_number", "address_line", "latitude", "longitude"}
+
+
+@pytest.fixture(scope="module")
+def built(topology, seeded_sources, tmp_path_factory):
+    """Raw landed from the replica, the key link installed, then one full `dbt build`."""
+    from tools.pipeline import extract_all
+
+    extract_all()
+    compliance.ensure_local_key_link()
+    target = tmp_path_factory.mktemp("dbt_target")
+    result = dbt.run_dbt(["build"], target_path=target)
+    assert result.ok, result.output[-6000:]
+    return result, target
+
+
+def dbt_writer():
+    conn = superuser_connect("warehouse", "data_warehouse")
+    conn.execute("SET ROLE dbt_writer")
+    return conn
+
+
+def rows(conn, sql: str, *params):
+    return conn.execute(sql, params).fetchall()
+
+
+def test_build_is_green_on_seeded_data(built):
+    result, _ = built
+    statuses = result.statuses()
+    assert statuses and all(s in ("success", "pass") for s in statuses.values()), {
+        k: v for k, v in statuses.items() if v not in ("success", "pass")
+    }
+    models = [k for k in statuses if k.startswith("model.")]
+    assert len(models) >= 60
+
+
+def test_intermediate_holds_user_hashes_not_pii(built):
+    with dbt_writer() as conn:
+        columns = {
+            r[0]
+            for r in rows(
+                conn,
+                "SELECT column_name FROM information_schema.columns WHERE table_schema IN ('intermediate', 'marts')",
+            )
+        }
+        assert not columns & PII_COLUMNS
+        user_id, first = rows(conn, "SELECT id, first_name FROM staging.stg_auth_db__users ORDER BY id LIMIT 1")[0]
+        expected = rows(conn, "SELECT compliance.hash_user(%s::bigint)", user_id)[0][0]
+        hashes = [r[0] for r in rows(conn, "SELECT user_hash FROM intermediate.int_users_anon")]
+        assert expected in hashes and all(HEX64.match(h) for h in hashes)
+        n_users = rows(conn, "SELECT count(*) FROM staging.stg_auth_db__users")[0][0]
+        assert len(hashes) == len(set(hashes)) == n_users
+        # the same user carries the same hash in every app's facts (deterministic join key)
+        txn_user = rows(
+            conn,
+            "SELECT t.user_id, f.user_hash FROM staging.stg_ledger_db__transactions t "
+            "JOIN marts.fct_ledger_transactions_anon f ON f.transaction_id = t.id LIMIT 1",
+        )[0]
+        assert txn_user[1] == rows(conn, "SELECT compliance.hash_user(%s::bigint)", txn_user[0])[0][0]
+        assert not rows(
+            conn, "SELECT 1 FROM intermediate.int_users_anon WHERE city = %s OR province = %s", first, first
+        )
+
+
+def test_monetary_facts_are_fx_normalised(built):
+    with dbt_writer() as conn:
+        for fact in ("fct_ledger_transactions_anon", "fct_sdpkt_payments", "fct_bidbaas_auctions"):
+            total, zar, usd, sats = rows(
+                conn,
+                f"SELECT count(amount), count(amount_zar), count(amount_usd), count(amount_btc_sats) FROM marts.{fact}",
+            )[0]
+            assert total > 0 and total == zar == usd == sats, fact
+        amount, usd, rate = rows(
+            conn,
+            "SELECT f.amount_zar, f.amount_usd, fx.zar_per_usd FROM marts.fct_ledger_transactions_anon f "
+            "JOIN marts.dim_fx_rates_daily fx ON fx.rate_date = f.event_date WHERE f.currency = 'ZAR' LIMIT 1",
+        )[0]
+        assert abs(usd - (amount / rate)) <= Decimal("0.01")
+        # dim_fx_rates_daily has no gaps through today
+        gaps = rows(
+            conn,
+            "SELECT count(*) FROM generate_series((SELECT min(rate_date) FROM marts.dim_fx_rates_daily), current_date, "
+            "interval '1 day') d WHERE d::date NOT IN (SELECT rate_date FROM marts.dim_fx_rates_daily)",
+        )[0][0]
+        assert gaps == 0
+
+
+def test_user_aggregating_marts_hold_k_anonymity(built):
+    with dbt_writer() as conn:
+        small = rows(conn, query("monitoring/10_3_k_anonymity_health.sql"))
+        assert small == []
+        assert rows(conn, "SELECT min(user_count) FROM marts.agg_revenue_daily_app_country")[0][0] >= 5
+        # suppression really happens on the seeded data (small provinces lose their value)
+        users = rows(conn, "SELECT count(*) FROM intermediate.int_users_anon WHERE NOT is_deleted")[0][0]
+        kept = rows(conn, "SELECT count(*), count(province) FROM marts.dim_user_360_anon")[0]
+        assert kept[0] <= users and kept[1] < kept[0]
+
+
+def test_a_planted_small_cell_is_caught_by_the_k_anonymity_test(built, tmp_path):
+    planted = "f" * 63 + "0"
+    with dbt_writer() as conn:
+        conn.execute(
+            "INSERT INTO marts.dim_user_360_anon (user_hash, age_band, province, country_code) "
+            "VALUES (%s, 'planted', 'Planted Province', 'ZA')",
+            (planted,),
+        )
+    try:
+        result = dbt.run_dbt(
+            ["test", "--select", "dim_user_360_anon,test_name:k_anonymity"], target_path=tmp_path / "target"
+        )
+        assert not result.ok
+        (status,) = [v for k, v in result.statuses().items() if k.startswith("test.")]
+        assert status == "fail"
+        assert "Got 1 result" in result.output
+    finally:
+        with dbt_writer() as conn:
+            conn.execute("DELETE FROM marts.dim_user_360_anon WHERE user_hash = %s", (planted,))
+
+
+def relation_exists(schema: str, name: str) -> bool:
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{schema}.{name}",)).fetchone()[0]
+
+
+def test_the_leaky_model_is_stopped_by_the_guard_and_downstream_skipped(built, tmp_path):
+    result = dbt.run_dbt(
+        ["build", "--select", "int_leaky_users+", "--vars", "{enable_leaky_model: true}"], target_path=tmp_path / "t"
+    )
+    assert not result.ok
+    assert result.status_of("int_leaky_users") == "error"
+    assert result.status_of("int_leaky_downstream") == "skipped"
+    assert "PII guard" in result.output and "look like sa_id_number" in result.output
+    # rolled back: the leaking relation never became visible
+    assert not relation_exists("intermediate", "int_leaky_users")
+
+
+def test_the_pii_tests_fail_on_the_leaky_model_and_stop_downstream(built, tmp_path):
+    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}_pytest_{uuid.uuid4().hex[:8]}"
+    try:
+        result = dbt.run_dbt(
+            [
+                "build",
+                "--select",
+                "int_leaky_users+",
+                "--vars",
+                "{enable_leaky_model: true, leaky_pii_guard: false}",
+            ],
+            target_path=tmp_path / "t",
+            env={"DA_DBT_RUN_ID": run_id},
+        )
+    finally:
+        with dbt_writer() as conn:
+            conn.execute("DROP TABLE IF EXISTS intermediate.int_leaky_users")
+    assert result.status_of("int_leaky_users") == "success"
+    failed = {k.split(".")[2] for k, v in result.statuses().items() if v == "fail"}
+    assert {t for t in failed if t.startswith("no_pii_column_names_int_leaky_users")}
+    assert {t for t in failed if t.startswith("no_pii_values_int_leaky_users")}
+    assert result.status_of("int_leaky_downstream") == "skipped"
+    # results are in the warehouse (runbook 10.2)
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        stored = conn.execute(
+            "SELECT test_type, status, num_failing_rows, model_name FROM dbt_artifacts.test_results "
+            "WHERE run_id = %s ORDER BY test_type",
+            (run_id,),
+        ).fetchall()
+        leaky = {(r[0], r[1], r[3]) for r in stored}
+        assert ("no_pii_values", "fail", "int_leaky_users") in leaky
+        assert ("no_pii_column_names", "fail", "int_leaky_users") in leaky
+        assert ("no_pii_values", "skipped", "int_leaky_downstream") in leaky
+        assert max(r[2] for r in stored) >= 150  # emails, phones, names and ID numbers of 50 users
+        latest = conn.execute("SELECT max(run_id) FROM dbt_artifacts.test_results").fetchone()[0]
+        if latest == run_id:  # nothing else ran dbt since
+            summary = conn.execute(query("monitoring/10_2_dbt_test_failures.sql")).fetchall()
+            assert {(r[0], r[2]) for r in summary if r[2] == "fail"} == {("int_leaky_users", "fail")}
+        messages = conn.execute(
+            "SELECT string_agg(coalesce(message, ''), ' ') FROM dbt_artifacts.test_results"
+        ).fetchone()
+        assert "@" not in (messages[0] or "")
+
+
+def test_a_mart_without_its_contract_fails_the_build(built, tmp_path):
+    result = dbt.run_dbt(
+        ["build", "--select", "dim_fx_rates_daily", "--vars", "{enable_contract_violation: true}"],
+        target_path=tmp_path / "t",
+    )
+    assert not result.ok
+    assert "Model contract check failed" in result.output
+    for missing in ("meta.owner missing", "meta.compliance_class", "meta.primary_key missing", "missing PII test"):
+        assert missing in result.output, missing
+    assert result.status_of("dim_fx_rates_daily") in (None, "skipped")
+
+
+def test_results_are_stored_for_every_invocation(built):
+    result, _ = built
+    invocation = result.run_results["metadata"]["invocation_id"]
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        models, tests = conn.execute(
+            "SELECT (SELECT count(*) FROM dbt_artifacts.model_results WHERE invocation_id = %s),"
+            "       (SELECT count(*) FROM dbt_artifacts.test_results WHERE invocation_id = %s)",
+            (invocation, invocation),
+        ).fetchone()
+    statuses = result.statuses()
+    assert models == sum(k.startswith("model.") for k in statuses)
+    assert tests == sum(k.startswith("test.") for k in statuses)
+
+
+def test_every_monitoring_query_runs(built, topology):
+    folder = Path(dbt.REPO) / "include" / "sql" / "monitoring"
+    files = sorted(p.name for p in folder.glob("*.sql"))
+    assert [f[:4] for f in files] == ["10_1", "10_2", "10_3", "10_4", "10_5"]
+    targets = {
+        "10_1": ("warehouse", "data_warehouse"),
+        "10_2": ("warehouse", "data_warehouse"),
+        "10_3": ("warehouse", "data_warehouse"),
+        "10_4": ("primary", "analytics_db"),
+        "10_5": ("compliance", "compliance"),
+    }
+    for name in files:
+        cluster, dbname = targets[name[:4]]
+        with superuser_connect(cluster, dbname) as conn:
+            cursor = conn.execute(query(f"monitoring/{name}"))
+            assert cursor.description, name
+            if name.startswith("10_1"):
+                assert len(cursor.fetchall()) >= len(list(seeded_tables()))
+
+
+def seeded_tables():
+    from dataacuity.registry import load_registry
+
+    return load_registry().tables()
+
+
+def salt_strings() -> list[str]:
+    """Every salt (active and retired) of .118, in each encoding it could leak in."""
+    with superuser_connect("compliance", "compliance") as conn:
+        salts = [bytes(r[0]) for r in conn.execute("SELECT salt FROM compliance.salts").fetchall()]
+    forms = []
+    for salt in salts:
+        forms += [salt.hex(), "\\x" + salt.hex(), base64.b64encode(salt).decode(), salt.hex().upper()]
+    return forms
+
+
+def test_no_salt_in_dbt_target_logs_or_output(built):
+    result, target = built
+    forms = salt_strings()
+    assert forms
+    files = [p for p in Path(target).rglob("*") if p.is_file()]
+    files += [p for p in (dbt.DBT_PROJECT_DIR / "logs").rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        content = path.read_bytes()
+        text = content.decode("utf-8", errors="ignore")
+        for form in forms:
+            assert form not in text, f"salt found in {path}"
+        for salt in forms[::4]:
+            assert bytes.fromhex(salt) not in content, f"raw salt bytes in {path}"
+    for form in forms:
+        assert form not in result.output
+
+
+def test_an_incremental_run_reads_only_the_new_rows(built, tmp_path):
+    """A new ledger transaction on the primary reaches the fact; the run touched only new rows."""
+    from tools import topology
+    from tools.pipeline import extract_all
+
+    with superuser_connect("primary", "ledger_db") as conn:
+        account_id, user_id = conn.execute("SELECT id, user_id FROM accounts ORDER BY id LIMIT 1").fetchone()
+        txn_id = conn.execute(
+            "INSERT INTO transactions (txn_ref, account_id, user_id, txn_type, status, amount, currency, description) "
+            "VALUES (gen_random_uuid(), %s, %s, 'deposit', 'posted', 123.45, 'ZAR', 'pytest deposit') RETURNING id",
+            (account_id, user_id),
+        ).fetchone()[0]
+    topology.wait_for_replica()
+    extract_all(sources=["ledger_db"])
+    result = dbt.run_dbt(
+        [
+            "run",
+            "--select",
+            "int_ledger_transactions_anon fct_ledger_transactions_anon",
+            "--vars",
+            "{incremental_lookback: '0 seconds'}",
+        ],
+        target_path=tmp_path / "t",
+    )
+    assert result.ok, result.output[-3000:]
+    affected = {
+        r["unique_id"].split(".")[-1]: r["adapter_response"].get("rows_affected") for r in result.run_results["results"]
+    }
+    with dbt_writer() as conn:
+        total = conn.execute("SELECT count(*) FROM intermediate.int_ledger_transactions_anon").fetchone()[0]
+        fact = conn.execute(
+            "SELECT user_hash, amount_zar, amount_usd FROM marts.fct_ledger_transactions_anon WHERE transaction_id = %s",
+            (txn_id,),
+        ).fetchone()
+        expected_hash = conn.execute("SELECT compliance.hash_user(%s::bigint)", (user_id,)).fetchone()[0]
+    assert fact is not None and fact[0] == expected_hash and fact[1] == Decimal("123.45") and fact[2] is not None
+    assert 1 <= affected["int_ledger_transactions_anon"] < total / 10, affected
+    assert 1 <= affected["fct_ledger_transactions_anon"] < total / 10, affected
