@@ -45,7 +45,8 @@ def _section(title: str) -> None:
     print(f"\n=== {title} " + "=" * max(0, 76 - len(title)))
 
 
-def run_dags(pause_extraction: bool) -> dict[str, str]:
+def run_dags(pause_extraction: bool) -> dict[str, tuple[str, str]]:
+    """dag_id -> (state, run_id) for every DAG run, in pipeline order."""
     from airflow.dag_processing.dagbag import DagBag
 
     dagbag = DagBag(dag_folder=str(REPO / "dags"))
@@ -59,12 +60,12 @@ def run_dags(pause_extraction: bool) -> dict[str, str]:
     for dag_id in order:
         started = time.monotonic()
         run = dagbag.dags[dag_id].test()
-        states[dag_id] = str(run.state)
+        states[dag_id] = (str(run.state), run.run_id)
         print(f"  {dag_id:<32} {str(run.state):<8} {time.monotonic() - started:5.1f}s")
     return states
 
 
-def summary() -> None:
+def summary(transform_run_id: str | None = None) -> None:
     import psycopg
 
     from dataacuity import audit, freshness
@@ -90,19 +91,30 @@ def summary() -> None:
         _section("rows per warehouse layer")
         registry_raw = {t.raw_table for t in registry.tables()}
         for schema in ("raw", "staging", "intermediate", "marts", "analytics"):
-            tables = [r[0] for r in wh.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))]
+            tables = [
+                r[0]
+                for r in wh.execute(
+                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    " WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v', 'm')",
+                    (schema,),
+                )
+            ]
             if schema == "raw":  # registry tables only (tests and benchmarks leave their own)
                 tables = [t for t in tables if t in registry_raw]
             rows = sum(wh.execute(f'SELECT count(*) FROM "{schema}"."{t}"').fetchone()[0] for t in tables)
-            print(f"  {schema:<13} {len(tables):>3} tables {rows:>10} rows")
-        if wh.execute("SELECT to_regclass('dbt_artifacts.test_results') IS NOT NULL").fetchone()[0]:
-            _section("dbt tests (latest run)")
+            print(f"  {schema:<13} {len(tables):>3} relations {rows:>10} rows")
+        if transform_run_id:
+            _section("dbt tests of this transform run (dbt_artifacts.test_results)")
             rows = wh.execute(
-                "SELECT status, count(*) FROM dbt_artifacts.test_results"
-                " WHERE run_id = (SELECT max(run_id) FROM dbt_artifacts.test_results) GROUP BY 1 ORDER BY 1"
+                "SELECT CASE WHEN test_type LIKE '%%pii%%' THEN 'PII absence (names, values)'"
+                "            WHEN test_type LIKE '%%k_anonymity%%' THEN 'k-anonymity (k >= 5)'"
+                "            ELSE 'keys, contracts, relationships' END AS kind,"
+                "       count(*) FILTER (WHERE status = 'pass'), count(*) FILTER (WHERE status <> 'pass')"
+                " FROM dbt_artifacts.test_results WHERE run_id LIKE '%%' || %s GROUP BY 1 ORDER BY 1",
+                (transform_run_id,),
             ).fetchall()
-            for status, count in rows:
-                print(f"  {status:<8} {count}")
+            for kind, passed, failed in rows:
+                print(f"  {kind:<32} {passed:>4} passed {failed:>4} failed")
     with psycopg.connect(topology.dsn("replica", "postgres"), autocommit=True) as rep:
         lag = rep.execute("SELECT pg_is_in_recovery(), now() - pg_last_xact_replay_timestamp()").fetchone()
     _section("replica")
@@ -162,8 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     _section("Airflow DAGs (dag.test)" + (" -- extraction paused" if args.pause_extraction else ""))
     _airflow_env()
     states = run_dags(args.pause_extraction)
-    summary()
-    failed = [dag_id for dag_id, state in states.items() if not state.endswith("success")]
+    summary(states.get("transform", (None, None))[1])
+    failed = [dag_id for dag_id, (state, _) in states.items() if not state.endswith("success")]
     if failed:
         print(f"\nDAG runs that did not succeed: {failed}")
         return 1

@@ -64,6 +64,7 @@ KNOWN_ALERTNAMES = (
     "PushBackStale",
     "RTBFSlaAtRisk",
     "DbtTestFailed",
+    "DbtNightlyTestsFailed",
 )
 
 _LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")

@@ -277,6 +277,7 @@ def _ensure_raw_table(
                     raw=raw,
                     column_definitions=definitions,
                     primary_key=sql.SQL(", ").join(map(sql.Identifier, table.primary_key)),
+                    extracted_at_index=sql.Identifier(f"{name[:48]}__extracted_at"),
                 )
             )
             log.info(
