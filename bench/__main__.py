@@ -27,7 +27,7 @@ def main() -> int:
     except ImportError:
         bench_transform = None
     if bench_transform is not None:
-        figures += bench_transform.run()
+        figures += bench_transform.run(with_10m=not quick)
     if not quick:
         import tempfile
 
