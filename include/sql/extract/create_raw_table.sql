@@ -4,6 +4,4 @@ CREATE TABLE IF NOT EXISTS {raw} (
     _extracted_at     timestamptz NOT NULL,
     _extract_batch_id uuid        NOT NULL,
     PRIMARY KEY ({primary_key})
-);
--- dbt's incremental models select the rows extracted since their last run.
-CREATE INDEX IF NOT EXISTS {extracted_at_index} ON {raw} (_extracted_at)
+)

@@ -178,6 +178,15 @@ def extract_table(
             result.columns_added = added
             added = []
             summary.batches.append(result)
+            if window.advances_watermark or table.is_snapshot:
+                with _writer_transaction(warehouse, table):
+                    warehouse.execute(
+                        compose(
+                            "extract/create_extracted_at_index.sql",
+                            index=sql.Identifier(f"{table.raw_table[:48]}__extracted_at"),
+                            raw=sql.Identifier(*table.qualified_raw),
+                        )
+                    )
             rate = result.rows_read / result.duration_s if result.duration_s else 0.0
             log.info(
                 "%s: batch %s read %d rows (%.0f rows/s): +%d inserted, %d updated, %d deleted",
@@ -277,7 +286,6 @@ def _ensure_raw_table(
                     raw=raw,
                     column_definitions=definitions,
                     primary_key=sql.SQL(", ").join(map(sql.Identifier, table.primary_key)),
-                    extracted_at_index=sql.Identifier(f"{name[:48]}__extracted_at"),
                 )
             )
             log.info(
