@@ -390,19 +390,20 @@ def apply_cluster_setup(registry=None) -> None:
     from tools import migrations
 
     passwords = load_secrets()
+    registry = registry or _registry()
     for cluster in ("primary", "warehouse", "compliance"):
         with _connect(cluster, "postgres") as conn:
             migrations.apply_roles(conn, cluster, {r: passwords[r] for r in LOGIN_ROLES[cluster]})
             databases = list(CLUSTERS[cluster].databases)
             if cluster == "primary":
-                databases += [source.name for source in (registry or _registry()).sources]
+                databases += [source.name for source in registry.sources]
             migrations.ensure_databases(conn, databases)
     for cluster in ("primary", "warehouse", "compliance"):
         for dbname in CLUSTERS[cluster].databases:
             with _connect(cluster, dbname) as conn:
                 migrations.apply_migrations(conn, SQL_DIR / cluster)
     with _connect("primary", "analytics_db") as conn:
-        migrations.apply_app_schemas(conn, sorted({s.app for s in (registry or _registry()).sources}))
+        migrations.apply_app_schemas(conn, sorted({s.app for s in registry.sources}))
     # The warehouse's protected copy of the hashing keys, pulled from .118 over postgres_fdw
     # (include/dbt/docs/compliance_key_access.md); a no-op when the copy is in sync.
     from dataacuity.compliance import ensure_local_key_link
@@ -437,8 +438,7 @@ def wait_for_replica(timeout: float = 30.0) -> None:
 
 
 def up() -> None:
-    bindir = pg_bindir()
-    del bindir
+    pg_bindir()  # fail early, naming the package to install
     passwords = _ensure_secrets()
     _owner_setup(state_dir())
     _owner_setup(_socket_dir())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from airflow.sdk import BaseOperator
 from croniter import croniter
@@ -79,4 +79,4 @@ def is_due(table: Table, dag_schedule: str | None, logical_date: datetime) -> bo
         return True
     previous_tick = croniter(dag_schedule, logical_date).get_prev(datetime)
     next_table_tick = croniter(table.schedule, previous_tick).get_next(datetime)
-    return next_table_tick <= logical_date + timedelta(seconds=0)
+    return next_table_tick <= logical_date
