@@ -338,6 +338,40 @@ def _basebackup_replica(passwords: dict[str, str]) -> None:
     _write_config("replica")
 
 
+def replication_passfile() -> Path:
+    """The standby's replication credentials: a libpq passfile OUTSIDE its data directory, owned by
+    `postgres`, mode 600. primary_conninfo names it instead of carrying the password (issue 10)."""
+    return state_dir() / "replica" / "replication.pgpass"
+
+
+def _libpq_quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _protect_replication_password(password: str) -> bool:
+    """Move the replication password pg_basebackup -R wrote into postgresql.auto.conf into
+    replication_passfile(). Returns True when the configuration changed (a running standby must reload)."""
+    passfile = replication_passfile()
+    escaped = password.replace("\\", "\\\\").replace(":", "\\:")
+    passfile.write_text(f"127.0.0.1:*:replication:replicator:{escaped}\n")
+    if os.geteuid() == 0:
+        entry = pwd.getpwnam("postgres")
+        os.chown(passfile, entry.pw_uid, entry.pw_gid)
+    passfile.chmod(0o600)
+    auto_conf = _data_dir("replica") / "postgresql.auto.conf"
+    lines = auto_conf.read_text().splitlines()
+    conninfo = (
+        f"user=replicator passfile={_libpq_quote(str(passfile))} host=127.0.0.1 port={port('primary')} "
+        "application_name=replica_105"
+    )
+    wanted = "primary_conninfo = '" + conninfo.replace("'", "''") + "'"
+    kept = [line for line in lines if not line.strip().startswith("primary_conninfo")]
+    if wanted in lines and len(kept) == len(lines) - 1:
+        return False
+    auto_conf.write_text("\n".join([*kept, wanted]) + "\n")
+    return True
+
+
 def _start(cluster: str) -> None:
     data = _data_dir(cluster)
     if is_running(cluster):
@@ -458,6 +492,8 @@ def up() -> None:
     replica_ok = (_data_dir("replica") / "standby.signal").exists()
     if not replica_ok:
         _basebackup_replica(passwords)
+    if _protect_replication_password(passwords["replicator"]) and is_running("replica"):
+        _as_postgres([str(pg_bindir() / "pg_ctl"), "reload", "-D", str(_data_dir("replica"))])
     _start("replica")
     _start_alertmanager()
     wait_for_replica()
