@@ -56,6 +56,7 @@ OBJECT_LABELS = ("source_db", "table", "dag_id", "app")
 # The alertnames the platform emits; each has docs/runbooks/<name>.md.
 KNOWN_ALERTNAMES = (
     "SourceStale",
+    "SourceQuiet",
     "ExtractDeadlineMissed",
     "TransformDeadlineMissed",
     "TaskFailed",

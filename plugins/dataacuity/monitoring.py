@@ -37,7 +37,7 @@ def check_source_freshness(registry: Registry | None = None, generator_url: str 
     firing, resolving = freshness.split_alerts(results, generator_url)
     notify(firing)
     try:
-        active = client.active_alerts({"alertname": "SourceStale"})
+        active = [a for name in (freshness.STALE, freshness.QUIET) for a in client.active_alerts({"alertname": name})]
     except AlertmanagerError as error:
         log.error("cannot list active alerts (%s); resolving next run", error)
         active = []
@@ -45,4 +45,5 @@ def check_source_freshness(registry: Registry | None = None, generator_url: str 
     to_resolve = [a for a in resolving if tuple(sorted(a.labels.items())) in active_keys]
     notify(to_resolve, resolve=True)
     stale = {f.table.key: f.severity for f in results if f.severity}
-    return {"tables": len(results), "stale": stale, "resolved": len(to_resolve)}
+    quiet = sorted(f.table.key for f in results if f.quiet)
+    return {"tables": len(results), "stale": stale, "quiet": quiet, "resolved": len(to_resolve)}

@@ -55,6 +55,12 @@ GRANT USAGE ON SCHEMA ops TO kill_switch_keeper;
 REVOKE SELECT ON ALL TABLES IN SCHEMA raw FROM pipeline_monitor;
 ALTER DEFAULT PRIVILEGES FOR ROLE etl_writer IN SCHEMA raw REVOKE SELECT ON TABLES FROM pipeline_monitor;
 REVOKE USAGE ON SCHEMA raw FROM pipeline_monitor;
+-- Only the columns the freshness monitor needs: not `error` (an error text can quote a source value),
+-- and not the watermarks.
+REVOKE SELECT ON etl.extract_batch, etl.extract_watermark FROM pipeline_monitor;
+GRANT SELECT (batch_id, source_db, table_name, mode, window_start, window_end, rows_read, rows_inserted,
+              rows_updated, rows_deleted, duration_ms, replica_lag_s, status, started_at, finished_at)
+    ON etl.extract_batch TO pipeline_monitor;
 -- "Last batch that brought rows" per table without a scan: the freshness monitor's second figure.
 CREATE INDEX extract_batch_last_rows ON etl.extract_batch (source_db, table_name, finished_at DESC)
     WHERE status = 'success' AND rows_inserted > 0;
