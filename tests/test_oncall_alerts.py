@@ -16,8 +16,11 @@ from dataacuity.registry import parse_registry
 from tests.conftest import REPO, superuser_connect
 
 LAB_DB = "freshness_lab"
+_SAST_HOUR = datetime.now(ZoneInfo("Africa/Johannesburg")).hour
+# night_orders: active for one hour that is never "now" (3 h ahead of South African time)
+NIGHT_HOURS = f"{(_SAST_HOUR + 3) % 24:02d}:00-{(_SAST_HOUR + 4) % 24 or 24:02d}:00"
 REGISTRY = parse_registry(
-    """
+    f"""
 sources:
   freshness_lab:
     app: lab
@@ -36,7 +39,7 @@ sources:
         cursor: updated_at
         primary_key: [id]
         expected_interval_minutes: 5
-        active_hours: "%s"
+        active_hours: "{NIGHT_HOURS}"
       quiet_orders:
         kind: event
         mode: incremental
@@ -49,11 +52,6 @@ sources:
         primary_key: [id]
         expected_interval_minutes: 60
 """
-    # night_orders: active for one hour that is never "now" (3 h ahead of South African time)
-    % "{0:02d}:00-{1:02d}:00".format(
-        (datetime.now(ZoneInfo("Africa/Johannesburg")).hour + 3) % 24,
-        (datetime.now(ZoneInfo("Africa/Johannesburg")).hour + 4) % 24 or 24,
-    )
 )
 TABLES = [t.name for t in REGISTRY.tables()]
 
