@@ -4,7 +4,7 @@ from datetime import datetime
 
 from airflow.sdk import DAG, task
 
-from dataacuity.dag_defaults import default_args
+from dataacuity.dag_defaults import COMPLIANCE_QUEUE, default_args
 
 DOC = """\
 ### Foundation audit (runbook Phase 0)
@@ -36,7 +36,7 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,  # an audit of the present; past days cannot be re-audited
     max_active_runs=1,
-    default_args=default_args(retries=1),
+    default_args=default_args(retries=1, queue=COMPLIANCE_QUEUE),  # needs every credential
     tags=["foundation", "compliance"],
     doc_md=DOC,
 ):

@@ -168,13 +168,39 @@ AIRFLOW_CONNECTIONS = {
 }
 
 
-def connection_env() -> dict[str, str]:
-    """AIRFLOW_CONN_* variables for every connection id of DESIGN §2."""
+# Which connections each Airflow service gets (issue 10: least privilege for credentials). Only the
+# components that run task code get database credentials; the compliance and admin credentials
+# live only where the compliance DAGs run (Celery queue `compliance`, dataacuity.dag_defaults).
+# primary_104 (app_writer, the apps' stand-in) is for local tooling, never for Airflow.
+# docker-compose.airflow.yml and `make airflow` (tools/airflow_local.py) follow this table;
+# tests/security/test_credentials.py checks both against it.
+_MONITOR = ("warehouse_monitor", "alertmanager")  # failure/deadline callbacks: alert, or queue in the outbox
+_PIPELINE = ("replica_105", "analytics_104", "warehouse_106", "warehouse_dbt", *_MONITOR)
+_COMPLIANCE = (*_PIPELINE, "warehouse_analytics", "warehouse_admin", "compliance_118", "compliance_user_118")
+AIRFLOW_SERVICE_CONNECTIONS: dict[str, tuple[str, ...]] = {
+    "api-server": (),
+    "scheduler": (),
+    "dag-processor": _MONITOR,  # DAG-level on_failure_callback
+    "triggerer": _MONITOR,  # deadline alerts (AsyncCallback)
+    "worker": _PIPELINE,  # Celery queue `default`: extract, transform, push-back, monitor
+    "compliance-worker": _COMPLIANCE,  # Celery queue `compliance`: kill switch, foundation audit, ...
+    # airflow standalone (LocalExecutor): the scheduler itself runs every task
+    "local-scheduler": _COMPLIANCE,
+}
+
+
+def connection_env(service: str | None = None) -> dict[str, str]:
+    """AIRFLOW_CONN_* variables for every connection id of DESIGN §2, or only those `service` needs
+    (a key of AIRFLOW_SERVICE_CONNECTIONS)."""
+    wanted = None if service is None else set(AIRFLOW_SERVICE_CONNECTIONS[service])
     env = {}
     for conn_id, (cluster, dbname, role) in AIRFLOW_CONNECTIONS.items():
+        if wanted is not None and conn_id not in wanted:
+            continue
         uri = dsn(cluster, dbname, role).replace("postgresql://", "postgres://", 1)
         env[f"AIRFLOW_CONN_{conn_id.upper()}"] = uri
-    env["AIRFLOW_CONN_ALERTMANAGER"] = f"http://127.0.0.1:{alertmanager_port()}"
+    if wanted is None or "alertmanager" in wanted:
+        env["AIRFLOW_CONN_ALERTMANAGER"] = f"http://127.0.0.1:{alertmanager_port()}"
     return env
 
 
@@ -535,6 +561,11 @@ def status() -> list[tuple[str, str, int, str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.topology", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["up", "down", "status", "env", "destroy"])
+    parser.add_argument(
+        "--service",
+        choices=sorted(AIRFLOW_SERVICE_CONNECTIONS),
+        help="env: only the connections this Airflow service needs",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
@@ -549,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
             destroy()
             print("topology stopped and its data removed")
         elif args.command == "env":
-            for key, value in connection_env().items():
+            for key, value in connection_env(args.service).items():
                 print(f"export {key}='{value}'")
         if args.command == "status":
             print(f"{'cluster':<11} {'stands for':<10} {'port':<6} state")
