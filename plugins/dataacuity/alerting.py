@@ -66,6 +66,7 @@ KNOWN_ALERTNAMES = (
     "RTBFSlaAtRisk",
     "DbtTestFailed",
     "DbtNightlyTestsFailed",
+    "AlertsUndelivered",
 )
 
 _LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")

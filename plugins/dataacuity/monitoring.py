@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from dataacuity import connections
 from dataacuity.alert_callbacks import notify
@@ -11,15 +12,57 @@ from dataacuity.registry import Registry, load_registry
 log = logging.getLogger(__name__)
 
 
+UNDELIVERED_ALERTNAME = "AlertsUndelivered"
+
+
+class AlertsUndeliveredError(RuntimeError):
+    """Alerts are waiting in the outbox: the on-call has not been told something. Fails the monitor."""
+
+
+def outbox_backlog(conn) -> tuple[int, Any, str | None, str | None]:
+    """(pending, oldest created_at, alertnames, last error) of the durable alert outbox."""
+    from dataacuity.sqlfiles import query
+
+    return tuple(conn.execute(query("alerting/outbox_backlog.sql")).fetchone())
+
+
 def drain_alert_outbox() -> int:
-    """Deliver alerts queued while Alertmanager was unreachable."""
-    from dataacuity.alerting import AlertmanagerClient, drain_outbox
+    """Deliver alerts queued while Alertmanager was unreachable. When it had to hold alerts back
+    and is reachable again, page AlertsUndelivered (P1): the on-call missed what the outbox held."""
+    from dataacuity.alerting import Alert, AlertmanagerClient, AlertmanagerError, drain_outbox
 
     client = AlertmanagerClient.from_connection(connections.ALERTMANAGER)
     with connections.connector(connections.WAREHOUSE_MONITOR, autocommit=True)() as conn:
+        pending, oldest, names, _ = outbox_backlog(conn)
         sent = drain_outbox(conn, client)
-    log.info("alert outbox: %d queued alert(s) delivered", sent)
+        still_pending = outbox_backlog(conn)[0]
+    log.info("alert outbox: %d queued alert(s) delivered, %d still pending", sent, still_pending)
+    if pending and not still_pending:
+        page = Alert(
+            labels={"alertname": UNDELIVERED_ALERTNAME, "severity": "P1"},
+            annotations={
+                "summary": f"{pending} alert(s) could not be delivered since {oldest}; delivered late just now",
+                "description": f"Alertmanager was unreachable; the outbox held: {names}. Check what they said.",
+            },
+        )
+        try:
+            client.fire([page])
+        except AlertmanagerError:
+            log.exception("ALERT NOT DELIVERED: %s", page.labels)
     return sent
+
+
+def assert_alerts_delivered() -> None:
+    """The monitor's last task: an alert that cannot be delivered is not success. Raises
+    AlertsUndeliveredError (the task fails, loudly) while the outbox cannot drain."""
+    with connections.connector(connections.WAREHOUSE_MONITOR, autocommit=True)() as conn:
+        pending, oldest, names, last_error = outbox_backlog(conn)
+    if pending:
+        raise AlertsUndeliveredError(
+            f"{pending} alert(s) NOT DELIVERED to Alertmanager since {oldest} ({names}); last error: {last_error}. "
+            "The on-call has not been told. Check the `alertmanager` connection and Alertmanager itself; "
+            "the outbox is delivered by the next run (docs/runbooks/AlertsUndelivered.md)."
+        )
 
 
 def check_source_freshness(registry: Registry | None = None, generator_url: str = "") -> dict:
