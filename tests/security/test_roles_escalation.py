@@ -160,3 +160,28 @@ def test_replicator_streams_but_reads_no_table(security_topology):
     # a replication connection is what it is for
     with psycopg.connect(security_topology.dsn("primary", "postgres", "replicator") + "?replication=true") as conn:
         assert conn.pgconn.status == psycopg.pq.ConnStatus.OK
+
+
+@pytest.mark.parametrize("login", ["pushback_writer", "compliance_admin", "compliance_user", "some_app_reader"])
+def test_no_large_objects_and_no_public_functions_on_primary_and_compliance(security_topology, login):
+    role = _resolve(login)
+    cluster, dbname = _cluster(login)
+    with connect_as(role, cluster, dbname) as conn:
+        for statement in ("SELECT lo_create(0)", "SELECT lo_from_bytea(0, 'x')"):
+            with pytest.raises(errors.InsufficientPrivilege):
+                conn.execute(statement)
+        schema = {"pushback_writer": app_readers()[0].removesuffix("_app_reader"), "compliance_admin": "compliance"}
+        if login in schema:  # the roles that own a schema: their new functions are not PUBLIC's
+            name = sql.Identifier(schema[login], "escalation_probe_fn")
+            conn.execute(
+                sql.SQL("CREATE OR REPLACE FUNCTION {}() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$").format(name)
+            )
+            try:
+                grantees = conn.execute(
+                    "SELECT a.grantee::int FROM pg_proc p,"
+                    " aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a WHERE p.oid = %s::regprocedure",
+                    (f"{schema[login]}.escalation_probe_fn()",),
+                ).fetchall()
+                assert grantees and 0 not in {g for (g,) in grantees}, f"PUBLIC may execute {login}'s new function"
+            finally:
+                conn.execute(sql.SQL("DROP FUNCTION {}()").format(name))
