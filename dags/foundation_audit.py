@@ -17,7 +17,7 @@ Checks, each a task with a PASS/FAIL table in its log:
   including each app reader's isolation in analytics_db;
 - **invariants**: what the adversarial suite (tests/security/) relies on: no member of a dangerous
   predefined role (pg_read_all_data, pg_execute_server_program, ...) beyond the designed ones, no
-  CREATEROLE beyond `kill_switch_keeper`, no SECURITY DEFINER function executable by PUBLIC, and the
+  CREATEROLE beyond `write_path_admin`, no SECURITY DEFINER function executable by PUBLIC, and the
   warehouse writer fence clean and its event trigger enabled.
 
 **When it fails**: open the failed task's log; the table names the check and what was found.

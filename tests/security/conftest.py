@@ -66,9 +66,9 @@ def kill_switch_engaged(security_topology):
     """The kill switch engaged the way kill_switch.engage does it in the database (warehouse_admin calls
     the fenced revoke function), released again afterwards whatever the test did."""
     with connect_as("warehouse_admin") as admin:
-        admin.execute("SELECT ops.kill_switch_revoke_writes()")
+        admin.execute("SELECT ops.kill_switch_revoke_write_paths()")
     try:
         yield
     finally:
         with superuser("warehouse", "data_warehouse") as su:
-            su.execute("SELECT ops.kill_switch_grant_writes()")
+            su.execute("SELECT ops.kill_switch_restore_write_paths()")

@@ -23,7 +23,7 @@ DANGEROUS_PREDEFINED = (
 )
 # Per cluster: roles that read keys, the vault or PII, or write the warehouse (the kill switch's subject).
 SENSITIVE = {
-    "warehouse": ("compliance_keyholder", "kill_switch_keeper", "etl_writer", "dbt_writer", "postgres"),
+    "warehouse": ("compliance_keyholder", "write_path_admin", "etl_writer", "dbt_writer", "postgres"),
     "compliance": ("compliance_admin", "postgres"),
     "primary": ("app_writer", "pushback_writer", "postgres"),
 }
@@ -110,7 +110,7 @@ def test_no_role_is_a_member_of_a_dangerous_role_or_a_superuser(security_topolog
         closure = _closure(conn, role)
     dangerous = {(role, r) for r in closure if r in DANGEROUS_PREDEFINED} - DESIGNED_MEMBERS
     assert not dangerous, f"{role} is a member of {sorted(r for _, r in dangerous)}"
-    assert not closure & {"compliance_keyholder", "kill_switch_keeper", "postgres"}
+    assert not closure & {"compliance_keyholder", "write_path_admin", "postgres"}
 
 
 def test_warehouse_admin_operates_the_kill_switch_only_through_its_fenced_functions(security_topology):
@@ -118,15 +118,15 @@ def test_warehouse_admin_operates_the_kill_switch_only_through_its_fenced_functi
         assert _refused(conn, sql.SQL("GRANT dbt_writer TO warehouse_admin"))
         assert _refused(conn, sql.SQL("GRANT etl_writer TO analytics_user"))
         assert _refused(conn, sql.SQL("REVOKE etl_writer FROM etl_user"))  # only via the function
-        conn.execute("SELECT ops.kill_switch_revoke_writes()")
+        conn.execute("SELECT ops.kill_switch_revoke_write_paths()")
         try:
             assert not conn.execute("SELECT pg_has_role('etl_user', 'etl_writer', 'MEMBER')").fetchone()[0]
             assert not conn.execute("SELECT pg_has_role('warehouse_admin', 'etl_writer', 'MEMBER')").fetchone()[0]
         finally:
-            conn.execute("SELECT ops.kill_switch_grant_writes()")
+            conn.execute("SELECT ops.kill_switch_restore_write_paths()")
         assert conn.execute("SELECT pg_has_role('dbt_runner', 'dbt_writer', 'MEMBER')").fetchone()[0]
         # the keeper's functions take no argument: nothing else can be granted through them
-        assert _refused(conn, sql.SQL("ALTER FUNCTION ops.kill_switch_grant_writes() OWNER TO warehouse_admin"))
+        assert _refused(conn, sql.SQL("ALTER FUNCTION ops.kill_switch_restore_write_paths() OWNER TO warehouse_admin"))
 
 
 @pytest.mark.parametrize(
@@ -134,7 +134,7 @@ def test_warehouse_admin_operates_the_kill_switch_only_through_its_fenced_functi
 )
 def test_only_warehouse_admin_may_call_the_kill_switch_functions(security_topology, login):
     with connect_as(login) as conn:
-        for function in ("ops.kill_switch_grant_writes()", "ops.kill_switch_revoke_writes()"):
+        for function in ("ops.kill_switch_restore_write_paths()", "ops.kill_switch_revoke_write_paths()"):
             with pytest.raises(errors.InsufficientPrivilege):
                 conn.execute(f"SELECT {function}")
 

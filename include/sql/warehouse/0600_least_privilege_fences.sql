@@ -1,10 +1,8 @@
 -- Least privilege against an attacker (issue 10; security posture §7-8, DESIGN §6).
 -- Closes the routes an adversarial review used, and makes the database refuse them from now on:
 --
--- 1. warehouse_admin loses CREATEROLE (with it, it could grant itself dbt_writer, the hashing-key
---    owner or pg_read_all_data/pg_execute_server_program). The kill switch keeps working through two
---    fixed functions owned by kill_switch_keeper (NOLOGIN, no members, CREATEROLE): they toggle
---    exactly etl_writer<-etl_user and dbt_writer<-dbt_runner, and only warehouse_admin may call them.
+-- 1. (warehouse_admin lost CREATEROLE in 0300_key_custody_and_generations.sql: the kill switch runs
+--    through ops.kill_switch_revoke_write_paths()/restore_write_paths() of write_path_admin.)
 -- 2. pipeline_monitor reads no personal data: no SELECT on raw.* any more. Freshness comes from the
 --    batch log (etl.extract_batch, indexed), see include/sql/freshness/.
 -- 3. New functions get no EXECUTE for PUBLIC (default privileges of every role that creates
@@ -15,41 +13,6 @@
 --    SECURITY DEFINER code owned by a writer role, write privileges on writer-owned objects granted
 --    to anyone, any privilege on raw/staging granted beyond dbt_writer, and default privileges
 --    that would do either for objects created later.
-
--- 1. -------------------------------------------------------------------------------------------
-DO $$
-BEGIN
-    CREATE ROLE kill_switch_keeper NOLOGIN NOINHERIT CREATEROLE;
-EXCEPTION WHEN duplicate_object THEN NULL;
-END $$;
-ALTER ROLE warehouse_admin NOCREATEROLE;
-
-CREATE FUNCTION ops.kill_switch_revoke_writes() RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    REVOKE etl_writer FROM etl_user;
-    REVOKE dbt_writer FROM dbt_runner;
-END
-$$;
-
-CREATE FUNCTION ops.kill_switch_grant_writes() RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    GRANT etl_writer TO etl_user;
-    GRANT dbt_writer TO dbt_runner;
-END
-$$;
-
-ALTER FUNCTION ops.kill_switch_revoke_writes() OWNER TO kill_switch_keeper;
-ALTER FUNCTION ops.kill_switch_grant_writes() OWNER TO kill_switch_keeper;
-REVOKE ALL ON FUNCTION ops.kill_switch_revoke_writes(), ops.kill_switch_grant_writes() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ops.kill_switch_revoke_writes(), ops.kill_switch_grant_writes() TO warehouse_admin;
--- The keeper needs to see ops to own functions there; it can create nothing.
-GRANT USAGE ON SCHEMA ops TO kill_switch_keeper;
 
 -- 2. -------------------------------------------------------------------------------------------
 REVOKE SELECT ON ALL TABLES IN SCHEMA raw FROM pipeline_monitor;
@@ -71,7 +34,7 @@ ALTER DEFAULT PRIVILEGES FOR ROLE etl_writer REVOKE EXECUTE ON FUNCTIONS FROM PU
 ALTER DEFAULT PRIVILEGES FOR ROLE dbt_writer REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 ALTER DEFAULT PRIVILEGES FOR ROLE etl_user, dbt_runner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 ALTER DEFAULT PRIVILEGES FOR ROLE compliance_keyholder REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
-ALTER DEFAULT PRIVILEGES FOR ROLE kill_switch_keeper REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+ALTER DEFAULT PRIVILEGES FOR ROLE write_path_admin REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION pg_catalog.lo_creat(integer), pg_catalog.lo_create(oid),
     pg_catalog.lo_from_bytea(oid, bytea), pg_catalog.lo_import(text), pg_catalog.lo_import(text, oid)
     FROM PUBLIC;
