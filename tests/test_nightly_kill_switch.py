@@ -19,7 +19,9 @@ def am_env(alertmanager, topology, monkeypatch, webhook):
 
 def _set_engaged(engaged: bool) -> None:
     with superuser_connect("warehouse", "data_warehouse") as su:
-        su.execute("SELECT ops.kill_switch_revoke_write_paths()" if engaged else "SELECT ops.kill_switch_restore_write_paths()")
+        su.execute(
+            "SELECT ops.kill_switch_revoke_write_paths()" if engaged else "SELECT ops.kill_switch_restore_write_paths()"
+        )
         su.execute(
             "UPDATE ops.kill_switch SET engaged = %s, changed_at = now(), changed_by = 'nightly-test', reason = %s",
             (engaged, "nightly kill switch test: PII found in raw" if engaged else "nightly kill switch test done"),

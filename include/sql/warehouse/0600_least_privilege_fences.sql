@@ -45,7 +45,11 @@ CREATE FUNCTION ops.writer_roles() RETURNS name[]
     LANGUAGE sql IMMUTABLE
     SET search_path = pg_catalog, pg_temp
 AS $$ SELECT ARRAY['etl_writer', 'dbt_writer', 'etl_user', 'dbt_runner']::name[] $$;
-GRANT EXECUTE ON FUNCTION ops.writer_roles() TO warehouse_admin, pipeline_monitor;
+-- Every role's DDL fires the fence (below), which runs with that role's rights and reads only the
+-- catalog: so everyone may call these two read-only functions (USAGE on ops opens nothing else:
+-- its tables and functions have no PUBLIC grants).
+GRANT USAGE ON SCHEMA ops TO PUBLIC;
+GRANT EXECUTE ON FUNCTION ops.writer_roles() TO PUBLIC;
 
 -- Every violation of the fence, one row each (empty = clean). Used by the event trigger and by the
 -- foundation audit (include/sql/audit/writer_fence.sql), so both check exactly the same thing.
@@ -120,12 +124,11 @@ AS $$
       AND NOT EXISTS (SELECT 1 FROM pg_default_acl d
                       WHERE d.defaclrole = r.oid AND d.defaclnamespace = 0 AND d.defaclobjtype = 'f')
 $$;
-GRANT EXECUTE ON FUNCTION ops.writer_fence_violations() TO warehouse_admin, pipeline_monitor;
+GRANT EXECUTE ON FUNCTION ops.writer_fence_violations() TO PUBLIC;
 
--- SECURITY DEFINER (owner: the migrating superuser) so that it works for roles without access to
--- ops; it takes no input and reads only the catalog.
+-- Runs with the rights of whoever ran the DDL (no SECURITY DEFINER): it only reads the catalog.
 CREATE FUNCTION ops.enforce_writer_fence() RETURNS event_trigger
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
