@@ -186,6 +186,15 @@ def test_the_pii_tests_fail_on_the_leaky_model_and_stop_downstream(built, tmp_pa
             (run_id,),
         ).fetchall()
         leaky = {(r[0], r[1], r[3]) for r in stored}
+        # a failing PII test names the model AND the columns (issue 10)
+        columns = dict(
+            conn.execute(
+                "SELECT test_type, column_name FROM dbt_artifacts.test_results WHERE run_id = %s AND status = 'fail'",
+                (run_id,),
+            ).fetchall()
+        )
+        assert {"contact", "mobile", "reference_code"} <= set(columns["no_pii_values"].split(", ")), columns
+        assert "mobile" in columns["no_pii_column_names"].split(", "), columns
         assert ("no_pii_values", "fail", "int_leaky_users") in leaky
         assert ("no_pii_column_names", "fail", "int_leaky_users") in leaky
         assert ("no_pii_values", "skipped", "int_leaky_downstream") in leaky
