@@ -9,8 +9,7 @@ import socket
 import pytest
 
 from dataacuity import monitoring
-from dataacuity.alert_callbacks import notify
-from dataacuity.alerting import Alert
+from dataacuity.alerting import Alert, notify
 from tests.conftest import REPO, superuser_connect
 
 

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from dataacuity import connections
-from dataacuity.alert_callbacks import notify
+from dataacuity.alerting import Alert, AlertmanagerClient, AlertmanagerError, drain_outbox, notify
 from dataacuity.registry import Registry, load_registry
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,8 @@ def outbox_backlog(conn) -> tuple[int, Any, str | None, str | None]:
 def drain_alert_outbox() -> int:
     """Deliver alerts queued while Alertmanager was unreachable. When it had to hold alerts back
     and is reachable again, page AlertsUndelivered (P1): the on-call missed what the outbox held."""
-    from dataacuity.alerting import Alert, AlertmanagerClient, AlertmanagerError, drain_outbox
-
     client = AlertmanagerClient.from_connection(connections.ALERTMANAGER)
-    with connections.connector(connections.WAREHOUSE_MONITOR, autocommit=True)() as conn:
+    with connections.connect(connections.WAREHOUSE_MONITOR, autocommit=True) as conn:
         pending, oldest, names, _ = outbox_backlog(conn)
         sent = drain_outbox(conn, client)
         still_pending = outbox_backlog(conn)[0]
@@ -45,17 +43,14 @@ def drain_alert_outbox() -> int:
                 "description": f"Alertmanager was unreachable; the outbox held: {names}. Check what they said.",
             },
         )
-        try:
-            client.fire([page])
-        except AlertmanagerError:
-            log.exception("ALERT NOT DELIVERED: %s", page.labels)
+        notify([page], client=client)
     return sent
 
 
 def assert_alerts_delivered() -> None:
     """The monitor's last task: an alert that cannot be delivered is not success. Raises
     AlertsUndeliveredError (the task fails, loudly) while the outbox cannot drain."""
-    with connections.connector(connections.WAREHOUSE_MONITOR, autocommit=True)() as conn:
+    with connections.connect(connections.WAREHOUSE_MONITOR, autocommit=True) as conn:
         pending, oldest, names, last_error = outbox_backlog(conn)
     if pending:
         raise AlertsUndeliveredError(
@@ -68,17 +63,16 @@ def assert_alerts_delivered() -> None:
 def check_source_freshness(registry: Registry | None = None, generator_url: str = "") -> dict:
     """Measure every table, fire SourceStale for the stale ones, resolve the fresh ones that fire."""
     from dataacuity import freshness, kill_switch
-    from dataacuity.alerting import AlertmanagerClient, AlertmanagerError
 
     registry = registry or load_registry()
     client = AlertmanagerClient.from_connection(connections.ALERTMANAGER)
-    with connections.connector(connections.WAREHOUSE_MONITOR, autocommit=True)() as conn:
+    with connections.connect(connections.WAREHOUSE_MONITOR, autocommit=True) as conn:
         # Keep KillSwitchEngaged firing while engaged: it is what inhibits the staleness alerts.
         kill_switch.refire_if_engaged(conn, client, generator_url=generator_url)
         results = freshness.measure(conn, registry)
     log.info("source freshness:\n%s", freshness.report(results))
     firing, resolving = freshness.split_alerts(results, generator_url)
-    notify(firing)
+    notify(firing, client=client)
     try:
         active = [a for name in (freshness.STALE, freshness.QUIET) for a in client.active_alerts({"alertname": name})]
     except AlertmanagerError as error:
@@ -86,7 +80,7 @@ def check_source_freshness(registry: Registry | None = None, generator_url: str 
         active = []
     active_keys = {tuple(sorted(a["labels"].items())) for a in active}
     to_resolve = [a for a in resolving if tuple(sorted(a.labels.items())) in active_keys]
-    notify(to_resolve, resolve=True)
+    notify(to_resolve, resolve=True, client=client)
     stale = {f.table.key: f.severity for f in results if f.severity}
     quiet = sorted(f.table.key for f in results if f.quiet)
     return {"tables": len(results), "stale": stale, "quiet": quiet, "resolved": len(to_resolve)}
