@@ -17,9 +17,10 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from dataacuity.paths import REPO_ROOT
+
+REPO = REPO_ROOT
 
 
 def _airflow_env() -> None:
