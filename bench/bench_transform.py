@@ -22,8 +22,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from dataacuity.dbt_runner import DbtResult, run_dbt
 from tools import topology
-from tools.dbt_runner import DbtResult, run_dbt
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_DB = "bench_transform_dw"

@@ -107,6 +107,13 @@ def own_alert_path(rel: str, tree: ast.Module) -> list[str]:
                 found.append(f"{rel}:{node.lineno} names the Alertmanager API path")
     if not rel.startswith(ALERTING_PACKAGE):
         found += [
+            f"{rel}:{node.lineno} imports notify from {node.module} (the one notify is dataacuity.alerting's)"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            and node.module not in (None, "dataacuity.alerting")
+            and any(alias.name == "notify" for alias in node.names)
+        ]
+        found += [
             f"{rel}:{line} calls {name}() (send through dataacuity.alerting.notify)"
             for line, _owner, name in call_names(tree)
             if name in ALERT_TRANSPORT_CALLS
@@ -209,6 +216,7 @@ BREAKERS = [
     (own_alert_path, "plugins/dataacuity/x.py", "URL = 'http://am:9093/api/v2/alerts'"),
     (own_alert_path, "plugins/dataacuity/x.py", "client.fire([alert])"),
     (own_alert_path, "dags/x.py", "send_or_queue(conn, client, alerts)"),
+    (own_alert_path, "plugins/dataacuity/x.py", "from dataacuity.alert_callbacks import notify"),
     (own_alert_path, "plugins/dataacuity/x.py", "q = 'INSERT INTO ops.alert_outbox (payload) VALUES (%s)'"),
 ]
 
@@ -257,3 +265,35 @@ def test_the_repo_root_comes_from_one_place():
             ):
                 found.append(f"{rel}:{node.lineno} .parent.parent")
     assert found == []
+
+
+def test_every_dataacuity_import_resolves():
+    """A name imported from the package exists there (lazy imports in callbacks included: a moved
+    function must not turn into an ImportError that only the failure path would hit)."""
+    import importlib
+
+    def optional(tree: ast.Module) -> set[int]:
+        """Imports inside `try: ... except ImportError` are allowed to be absent."""
+        guarded = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Try) and any(
+                "ImportError" in ast.unparse(handler.type or ast.Name("BaseException")) for handler in node.handlers
+            ):
+                guarded |= {id(inner) for stmt in node.body for inner in ast.walk(stmt)}
+        return guarded
+
+    missing = []
+    for rel, tree in python_files(*DEPLOYED, "tools", "bench", "tests"):
+        skip = optional(tree)
+        for node in ast.walk(tree):
+            if id(node) in skip:
+                continue
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("dataacuity"):
+                module = importlib.import_module(node.module)
+                missing += [
+                    f"{rel}:{node.lineno} {node.module}.{alias.name}"
+                    for alias in node.names
+                    if not hasattr(module, alias.name)
+                    and importlib.util.find_spec(f"{node.module}.{alias.name}") is None
+                ]
+    assert missing == []

@@ -17,9 +17,8 @@ from urllib.parse import quote, urlsplit
 import psycopg
 import pytest
 
-from dataacuity import connections
+from dataacuity import connections, dbt_runner
 from tests.conftest import REPO, superuser_connect
-from tools import dbt_runner
 
 CONN_ID = "arch_probe"
 

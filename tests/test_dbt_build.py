@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from dataacuity import dbt
+from dataacuity.dbt_runner import run_dbt
 from dataacuity.sqlfiles import query
 from tests.conftest import superuser_connect
 from tools import key_link
-from tools.dbt_runner import run_dbt
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 PII_COLUMNS = {"email", "phone", "first_name", "last_name", "sa_id_number", "address_line", "latitude", "longitude"}

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 from dataacuity import dbt, freshness
+from dataacuity.dbt_runner import run_dbt
 from dataacuity.registry import load_registry
-from tools.dbt_runner import run_dbt
 
 SOURCES_YML = dbt.DBT_PROJECT_DIR / "models" / "staging" / "_sources.yml"
 

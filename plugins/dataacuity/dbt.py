@@ -7,7 +7,7 @@ with ``python -m tools.build_dbt_manifest``. Cosmos' usage telemetry is off thro
 setting ``[cosmos] enable_telemetry = False`` (AIRFLOW__COSMOS__ENABLE_TELEMETRY), set wherever
 Airflow runs (docker-compose.airflow.yml, the Makefile, tests/conftest.py).
 
-Tools and tests run dbt outside Airflow with ``tools.dbt_runner.run_dbt``.
+Outside Cosmos, dbt runs through ``dataacuity.dbt_runner.run_dbt``.
 """
 
 from __future__ import annotations

@@ -212,7 +212,7 @@ def dbt_build_args(selection: Iterable[str] = SHADOWED_SCHEMAS, **extra_vars) ->
 
 def build_shadow(rotation: Rotation, *, connect_dbt: Connect, conn_id: str = connections.WAREHOUSE_DBT) -> dict:
     """Build every model of the shadowed schemas into the shadow schemas with the pending key."""
-    from dataacuity import dbt
+    from dataacuity import dbt, dbt_runner
 
     with connect_dbt() as conn:
         conn.autocommit = True
@@ -220,7 +220,7 @@ def build_shadow(rotation: Rotation, *, connect_dbt: Connect, conn_id: str = con
         for schema in existing_schemas(conn, [shadow(s) for s in SHADOWED_SCHEMAS]):
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))  # start clean
     started = time.monotonic()
-    result = dbt.run_dbt(dbt_build_args(), conn_id=conn_id, target_path=dbt.DBT_PROJECT_DIR / DBT_TARGET)
+    result = dbt_runner.run_dbt(dbt_build_args(), conn_id=conn_id, target_path=dbt.DBT_PROJECT_DIR / DBT_TARGET)
     seconds = round(time.monotonic() - started, 3)
     if not result.ok:
         failed = sorted(uid for uid, status in result.statuses().items() if status not in ("success", "pass"))
@@ -583,31 +583,28 @@ def run(request: RotationRequest, run_id: str, connectors: Connectors) -> dict:
 
 
 def rotation_failed_alert(context) -> None:
-    """on_failure_callback of salt_rotation: a half-done rotation is an incident (P1). Never raises."""
-    try:
-        from dataacuity.alert_callbacks import notify
-        from dataacuity.alerting import Alert
+    """on_failure_callback of salt_rotation: a half-done rotation is an incident (P1), sent through
+    notify (AlertDeliveryError when the page reached neither Alertmanager nor the outbox)."""
+    from dataacuity.alerting import Alert, notify
 
-        ti = context.get("task_instance") or context.get("ti")
-        error = context.get("exception")
-        if isinstance(error, RotationRefused):
-            log.warning("rotation refused before anything changed (%s): no page", error)
-            return
-        log_url = getattr(ti, "log_url", "") or ""
-        notify(
-            [
-                Alert(
-                    labels={"alertname": ALERTNAME, "severity": "P1", "dag_id": "salt_rotation"},
-                    annotations={
-                        "summary": f"salt rotation failed at {getattr(ti, 'task_id', '?')}: analytics stays on the "
-                        "generation it was on; rerun the DAG to continue or abandon",
-                        "description": f"{type(error).__name__ if error else 'error'}: {str(error)[:800] if error else ''}",
-                        "run_id": str(getattr(ti, "run_id", "")),
-                        "log_url": log_url,
-                    },
-                    generator_url=log_url,
-                )
-            ]
-        )
-    except Exception:
-        log.exception("could not page %s", ALERTNAME)
+    ti = context.get("task_instance") or context.get("ti")
+    error = context.get("exception")
+    if isinstance(error, RotationRefused):
+        log.warning("rotation refused before anything changed (%s): no page", error)
+        return
+    log_url = getattr(ti, "log_url", "") or ""
+    notify(
+        [
+            Alert(
+                labels={"alertname": ALERTNAME, "severity": "P1", "dag_id": "salt_rotation"},
+                annotations={
+                    "summary": f"salt rotation failed at {getattr(ti, 'task_id', '?')}: analytics stays on the "
+                    "generation it was on; rerun the DAG to continue or abandon",
+                    "description": f"{type(error).__name__ if error else 'error'}: {str(error)[:800] if error else ''}",
+                    "run_id": str(getattr(ti, "run_id", "")),
+                    "log_url": log_url,
+                },
+                generator_url=log_url,
+            )
+        ]
+    )

@@ -1,9 +1,10 @@
-"""Run dbt outside Airflow (tools, tests, benchmarks) on include/dbt with a connection's profile.
+"""Run dbt in a subprocess on include/dbt with a connection's profile: for what Cosmos does not
+render (the salt rotation's shadow build) and for tools, tests and benchmarks.
 
 ``run_dbt(["build", ...])``: include/dbt/profiles.yml reads host, user, password and the libpq
 extras from DA_DBT_* environment variables that run_dbt fills from the Airflow connection
-``warehouse_dbt`` (through dataacuity.connections); no credential is ever in a file. In Airflow,
-Cosmos builds the profile from the same connection instead (dataacuity.dbt.profile_config).
+``warehouse_dbt`` (through dataacuity.connections); no credential is ever in a file. The transform
+DAG's tasks get their profile from Cosmos instead (dataacuity.dbt.profile_config).
 """
 
 from __future__ import annotations
