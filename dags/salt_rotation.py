@@ -101,76 +101,15 @@ with DAG(
         started = rotation.begin(request, context["run_id"], connect_compliance=connectors.compliance)
         return started.as_xcom()
 
-    @task
-    def load_pending(info: dict) -> dict:
-        from dataacuity import rotation
+    def step(name: str):
+        @task(task_id=name)
+        def run_step(info: dict) -> dict:
+            from dataacuity import rotation
 
-        connectors = rotation.Connectors.from_airflow()
-        current = rotation.get_rotation(info["rotation_id"], connect_compliance=connectors.compliance)
-        if rotation.warehouse_has_swapped(current, connect_dbt=connectors.dbt):
-            return {**info, "swapped": True}
-        states = rotation.load_pending(current, connect_admin=connectors.admin)
-        return {
-            **info,
-            "swapped": False,
-            "loaded": [(s.salt_family, s.salt_id, s.status, s.fingerprint) for s in states],
-        }
+            return rotation.dag_step(name, info)
 
-    @task
-    def build_shadow(info: dict) -> dict:
-        from dataacuity import rotation
+        return run_step
 
-        if info["swapped"]:
-            return info
-        connectors = rotation.Connectors.from_airflow()
-        current = rotation.get_rotation(info["rotation_id"], connect_compliance=connectors.compliance)
-        return {**info, "build": rotation.build_shadow(current, connect_dbt=connectors.dbt)}
-
-    @task
-    def verify(info: dict) -> dict:
-        from dataacuity import rotation
-
-        if info["swapped"]:
-            return info
-        connectors = rotation.Connectors.from_airflow()
-        current = rotation.get_rotation(info["rotation_id"], connect_compliance=connectors.compliance)
-        return {**info, "verification": rotation.verify_shadow(current, connect_dbt=connectors.dbt)}
-
-    @task
-    def swap(info: dict) -> dict:
-        from dataacuity import rotation
-
-        connectors = rotation.Connectors.from_airflow()
-        current = rotation.get_rotation(info["rotation_id"], connect_compliance=connectors.compliance)
-        if not rotation.warehouse_has_swapped(current, connect_dbt=connectors.dbt):
-            info = {**info, "swap": rotation.swap(current, connect_dbt=connectors.dbt)}
-        rotation.mark_swapped(
-            current, {k: v for k, v in info.items() if k != "loaded"}, connect_compliance=connectors.compliance
-        )
-        return info
-
-    @task
-    def complete(info: dict) -> dict:
-        from dataacuity import rotation
-
-        connectors = rotation.Connectors.from_airflow()
-        current = rotation.get_rotation(info["rotation_id"], connect_compliance=connectors.compliance)
-        return {**info, "complete": rotation.complete(current, connect_compliance=connectors.compliance)}
-
-    @task
-    def refresh_pushback(info: dict) -> dict:
-        from dataacuity import rotation
-
-        connectors = rotation.Connectors.from_airflow()
-        current = rotation.get_rotation(info["rotation_id"], connect_compliance=connectors.compliance)
-        return {**info, "hook": rotation.refresh_pushback_after_rotation(current)}
-
-    @task
-    def drop_retired(info: dict) -> dict:
-        from dataacuity import rotation
-
-        connectors = rotation.Connectors.from_airflow()
-        current = rotation.get_rotation(info["rotation_id"], connect_compliance=connectors.compliance)
-        return {**info, "dropped": rotation.drop_retired(current, connect_dbt=connectors.dbt)}
-
-    drop_retired(refresh_pushback(complete(swap(verify(build_shadow(load_pending(begin())))))))
+    info = begin()
+    for name in ("load_pending", "build_shadow", "verify", "swap", "complete", "refresh_pushback", "drop_retired"):
+        info = step(name)(info)
