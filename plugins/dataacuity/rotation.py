@@ -227,10 +227,15 @@ def build_shadow(
         _as_dbt_writer(conn)
         for schema in existing_schemas(conn, [shadow(s) for s in SHADOWED_SCHEMAS]):
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))  # start clean
+        # what exists live is what must be rebuilt (a model never built yet is built later by the
+        # transform, under whatever generation is active then)
+        live = _relations(conn, existing_schemas(conn, SHADOWED_SCHEMAS))
+    select = select or sorted(set().union(*live.values()))
+    if not select:
+        return {"build_seconds": 0.0, "models": 0, "tests": 0}
     started = time.monotonic()
     args = dbt_build_args()
-    if select:
-        args[args.index("--select") + 1 : args.index("--vars")] = select
+    args[args.index("--select") + 1 : args.index("--vars")] = select
     result = dbt.run_dbt(args, conn_id=conn_id, target_path=dbt.DBT_PROJECT_DIR / DBT_TARGET, env=env)
     seconds = round(time.monotonic() - started, 3)
     if not result.ok:
