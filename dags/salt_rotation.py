@@ -3,7 +3,7 @@
 Wiring only: the steps are dataacuity.rotation (plain functions, tested without a scheduler).
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, Param, task
 
@@ -65,7 +65,13 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,  # one rotation at a time (the .118 open-rotation index enforces it too)
-    default_args=default_args(retries=0, on_failure_callback=rotation_failed_alert),
+    # One quick retry (every step is idempotent: a lock or connection hiccup), then the P1 page.
+    default_args=default_args(
+        retries=1,
+        retry_delay=timedelta(seconds=5),
+        retry_exponential_backoff=False,
+        on_failure_callback=rotation_failed_alert,
+    ),
     tags=["compliance"],
     doc_md=DOC,
     params={
@@ -94,9 +100,14 @@ with DAG(
 
     @task
     def begin(**context) -> dict:
+        from airflow.sdk.exceptions import AirflowFailException
+
         from dataacuity import rotation
 
-        request = rotation.parse_request(context["params"])  # wrong phrase: fails here, nothing changed
+        try:
+            request = rotation.parse_request(context["params"])  # wrong phrase: fails here, nothing changed
+        except rotation.RotationRefused as error:
+            raise AirflowFailException(str(error)) from error  # no retry, no page
         connectors = rotation.Connectors.from_airflow()
         started = rotation.begin(request, context["run_id"], connect_compliance=connectors.compliance)
         return started.as_xcom()

@@ -652,7 +652,7 @@ def rotation_failed_alert(context) -> None:
 
         ti = context.get("task_instance") or context.get("ti")
         error = context.get("exception")
-        if isinstance(error, RotationRefused):
+        if isinstance(error, RotationRefused) or isinstance(error.__cause__, RotationRefused):
             log.warning("rotation refused before anything changed (%s): no page", error)
             return
         log_url = getattr(ti, "log_url", "") or ""
