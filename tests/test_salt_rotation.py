@@ -23,6 +23,7 @@ from psycopg import sql
 from dataacuity import compliance, dbt, rotation
 from tests.conftest import REPO
 from tests.security import support
+from tools import key_link
 
 CONF = {"family": "all", "requested_by": "test-suite", "confirm": rotation.CONFIRMATION}
 ANALYST_QUERY = """
@@ -39,7 +40,7 @@ def warehouse(topology, seeded_sources, tmp_path_factory):
     from tools.pipeline import extract_all
 
     extract_all()
-    compliance.ensure_local_key_link()
+    key_link.ensure_local_key_link()
     result = dbt.run_dbt(
         ["build", "--select", "+dim_user_360_anon", "+fct_ledger_transactions_anon"],
         target_path=tmp_path_factory.mktemp("dbt_target"),

@@ -645,31 +645,28 @@ def dag_step(step: str, info: dict, connectors: Connectors | None = None) -> dic
 
 
 def rotation_failed_alert(context) -> None:
-    """on_failure_callback of salt_rotation: a half-done rotation is an incident (P1). Never raises."""
-    try:
-        from dataacuity.alert_callbacks import notify
-        from dataacuity.alerting import Alert
+    """on_failure_callback of salt_rotation: a half-done rotation is an incident (P1). A refused
+    request (nothing changed) does not page. Delivery goes through the one ``notify``."""
+    from dataacuity.alerting import Alert, notify
 
-        ti = context.get("task_instance") or context.get("ti")
-        error = context.get("exception")
-        if isinstance(error, RotationRefused) or isinstance(error.__cause__, RotationRefused):
-            log.warning("rotation refused before anything changed (%s): no page", error)
-            return
-        log_url = getattr(ti, "log_url", "") or ""
-        notify(
-            [
-                Alert(
-                    labels={"alertname": ALERTNAME, "severity": "P1", "dag_id": "salt_rotation"},
-                    annotations={
-                        "summary": f"salt rotation failed at {getattr(ti, 'task_id', '?')}: analytics stays on the "
-                        "generation it was on; rerun the DAG to continue or abandon",
-                        "description": f"{type(error).__name__ if error else 'error'}: {str(error)[:800] if error else ''}",
-                        "run_id": str(getattr(ti, "run_id", "")),
-                        "log_url": log_url,
-                    },
-                    generator_url=log_url,
-                )
-            ]
-        )
-    except Exception:
-        log.exception("could not page %s", ALERTNAME)
+    ti = context.get("task_instance") or context.get("ti")
+    error = context.get("exception")
+    if isinstance(error, RotationRefused) or isinstance(getattr(error, "__cause__", None), RotationRefused):
+        log.warning("rotation refused before anything changed (%s): no page", error)
+        return
+    log_url = getattr(ti, "log_url", "") or ""
+    notify(
+        [
+            Alert(
+                labels={"alertname": ALERTNAME, "severity": "P1", "dag_id": "salt_rotation"},
+                annotations={
+                    "summary": f"salt rotation failed at {getattr(ti, 'task_id', '?')}: analytics stays on the "
+                    "generation it was on; rerun the DAG to continue or abandon",
+                    "description": f"{type(error).__name__ if error else 'error'}: {str(error)[:800] if error else ''}",
+                    "run_id": str(getattr(ti, "run_id", "")),
+                    "log_url": log_url,
+                },
+                generator_url=log_url,
+            )
+        ]
+    )

@@ -15,7 +15,7 @@ import pytest
 
 from dataacuity import compliance
 from tests.security import support
-from tools import render_key_functions
+from tools import key_link, render_key_functions
 
 INPUTS = [
     "42",
@@ -80,7 +80,7 @@ def test_both_hosts_run_the_same_bodies(topology):
 
 
 def test_both_hosts_match_an_independent_hmac(topology):
-    compliance.ensure_local_key_link()
+    key_link.ensure_local_key_link()
     with support.connect(topology, "compliance") as su:
         keys = {
             family: bytes(salt)
