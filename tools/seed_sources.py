@@ -2369,9 +2369,11 @@ def _close_due_auctions(state: _LiveState, rng: random.Random, counts: LiveTraff
             winner.update(won_at=state.world.now, created_at=state.world.now)
             winner["updated_at"] = state.world.now
             winner["id"] = _insert(conn, "winners", winner)
+            if winner["id"] is None:  # already has a winner
+                continue
             counts.inserted["bidbaas_db.winners"] += 1
-            _insert(conn, "payouts", bidbaas_payout_row(rng, state.world, auction, winner))
-            counts.inserted["bidbaas_db.payouts"] += 1
+            if _insert(conn, "payouts", bidbaas_payout_row(rng, state.world, auction, winner)) is not None:
+                counts.inserted["bidbaas_db.payouts"] += 1
 
 
 def _live_bid(state: _LiveState, rng: random.Random, counts: LiveTrafficCounts) -> None:
@@ -2390,8 +2392,8 @@ def _live_bid(state: _LiveState, rng: random.Random, counts: LiveTrafficCounts) 
     if bidder.id == auction["seller_user_id"]:
         return
     amount = (auction["best"] * Decimal(rng.uniform(1.03, 1.2))).quantize(Decimal("0.01"))
-    _insert(conn, "bids", bidbaas_bid_row(rng, auction, bidder, amount, state.world.now))
-    counts.inserted["bidbaas_db.bids"] += 1
+    if _insert(conn, "bids", bidbaas_bid_row(rng, auction, bidder, amount, state.world.now)) is not None:
+        counts.inserted["bidbaas_db.bids"] += 1
 
 
 def _live_reversal(state: _LiveState, rng: random.Random, counts: LiveTrafficCounts) -> None:
@@ -2456,6 +2458,8 @@ def _live_user_change(state: _LiveState, rng: random.Random, counts: LiveTraffic
         row = user_row(new_user)
         row["public_id"] = make_uuid(rng)
         user_id = _insert(conn, "users", row)
+        if user_id is None:  # public_id taken: no one signed up (never keep a user without an id)
+            return
         signed_up = SeedUser(user_id, new_user.person, state.world.now, None, state.world.now)
         state.world.users.append(signed_up)
         state.users_by_id[user_id] = signed_up
@@ -2508,7 +2512,6 @@ def live_traffic(
     the rest user sign-ups, profile changes and soft deletes. Also closes BidBaas auctions that
     ended and refreshes today's FX rates.
     """
-    rng = random.Random(f"{seed}:live")
     counts = LiveTrafficCounts()
     sources = {source.name for source in registry.sources}
     connections = {name: psycopg.connect(dsn_for_db(name), autocommit=True) for name in sources}
@@ -2519,6 +2522,9 @@ def live_traffic(
         state.load(registry)
         if not world.users:
             raise RuntimeError("auth_db.users is empty: run seed() before live_traffic()")
+        # The stream depends on the seed AND on where the previous run left the primary: a second
+        # run with the same seed would otherwise replay the first one's sign-ups (same public_id).
+        rng = random.Random(f"{seed}:live:{state.max_ids.get(('auth_db', 'users'), 0)}")
         event_tables = [
             (t.source_db, t.name)
             for t in registry.tables()
