@@ -46,13 +46,13 @@ def registry():
 @pytest.fixture(scope="session")
 def seeded_sources(topology, registry):
     """Source schemas applied and demo-scale synthetic data in every source DB on the primary."""
-    from tools import seed_sources
+    from tools import seed
 
     def dsn_for_db(db: str) -> str:
         return topology.dsn("primary", db)
 
-    seed_sources.apply_source_schemas(dsn_for_db, registry)
-    counts = seed_sources.seed(dsn_for_db, registry, scale=1, seed=42)
+    seed.apply_source_schemas(dsn_for_db, registry)
+    counts = seed.seed(dsn_for_db, registry, scale=1, seed=42)
     topology.wait_for_replica()
     return counts
 

@@ -4,7 +4,7 @@ often as several runs against the same topology)."""
 from __future__ import annotations
 
 from tests.conftest import superuser_connect
-from tools.seed_sources import live_traffic
+from tools.seed.live import live_traffic
 
 
 def _users() -> int:

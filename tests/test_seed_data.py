@@ -10,20 +10,11 @@ from decimal import Decimal
 import pytest
 
 from dataacuity.registry import DEFAULT_REGISTRY_PATH, load_registry
-from tools import seed_sources as seeding
-from tools.seed_sources import (
-    AFRIKAANS_FIRST_NAMES,
-    CITIES,
-    ENGLISH_FIRST_NAMES,
-    NAME_POOLS,
-    SA_LATITUDE_RANGE,
-    SA_LONGITUDE_RANGE,
-    SA_MOBILE_PREFIXES,
-    XHOSA_FIRST_NAMES,
-    ZULU_FIRST_NAMES,
+from tools.seed.apps import generate_database, make_world
+from tools.seed.ddl import source_ddl_columns
+from tools.seed.people import (
     ascii_fold,
-    build_users,
-    generate_database,
+    haversine_km,
     is_valid_sa_id,
     is_valid_sa_mobile,
     luhn_check_digit,
@@ -32,12 +23,23 @@ from tools.seed_sources import (
     make_person,
     make_sa_id_number,
     make_sa_mobile,
-    make_world,
     normalise_sa_mobile,
     sa_id_birth_date,
     sa_id_luhn_digit,
-    source_ddl_columns,
 )
+from tools.seed.reference import (
+    AFRIKAANS_FIRST_NAMES,
+    CITIES,
+    ENGLISH_FIRST_NAMES,
+    HISTORY_DAYS,
+    NAME_POOLS,
+    SA_LATITUDE_RANGE,
+    SA_LONGITUDE_RANGE,
+    SA_MOBILE_PREFIXES,
+    XHOSA_FIRST_NAMES,
+    ZULU_FIRST_NAMES,
+)
+from tools.seed.world import build_users
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -201,7 +203,7 @@ def test_people_live_inside_south_africa_near_their_city():
         person = make_person(rng, NOW.date())
         assert SA_LATITUDE_RANGE[0] <= person.latitude <= SA_LATITUDE_RANGE[1]
         assert SA_LONGITUDE_RANGE[0] <= person.longitude <= SA_LONGITUDE_RANGE[1]
-        distance = seeding.haversine_km(
+        distance = haversine_km(
             float(person.latitude), float(person.longitude), person.city.latitude, person.city.longitude
         )
         assert distance <= person.city.radius_km + 0.5
@@ -259,7 +261,7 @@ def test_every_registry_table_is_generated_and_matches_its_ddl(all_data):
 
 
 def test_event_times_in_the_six_month_window_and_never_in_the_future(all_data):
-    start = NOW - dt.timedelta(days=seeding.HISTORY_DAYS)
+    start = NOW - dt.timedelta(days=HISTORY_DAYS)
     for source_db, data in all_data.items():
         for table, rows in data.items():
             created = rows.columns.index("created_at")
@@ -286,7 +288,7 @@ def test_fx_rates_one_row_per_day_per_currency(all_data):
     keys = [(row[0], row[1]) for row in rows.rows]
     assert len(keys) == len(set(keys))
     days = {day for day, _ in keys}
-    assert len(days) == seeding.HISTORY_DAYS + 1
+    assert len(days) == HISTORY_DAYS + 1
     assert max(days) == NOW.date()
     assert {currency for _, currency in keys} == {"ZAR", "USD", "EUR", "GBP", "BTC"}
     rate = rows.columns.index("zar_per_unit")
