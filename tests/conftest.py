@@ -89,3 +89,17 @@ def warehouse_su(topology):
 @pytest.fixture(scope="session")
 def warehouse_superuser_dsn(topology):
     return topology.dsn("warehouse", "data_warehouse")
+
+
+def expected_hash(family: str, normalised_value: str) -> str:
+    """Independent oracle for compliance.hash_*: Python's HMAC-SHA256 keyed with the family's active
+    salt, read over a test-only superuser connection to .118 (no pipeline role can read it)."""
+    import hashlib
+    import hmac
+
+    with superuser_connect("compliance", "compliance") as conn:
+        row = conn.execute(
+            "SELECT salt FROM compliance.salts WHERE salt_family = %s AND NOT is_retired", (family,)
+        ).fetchone()
+    assert row, f"no active {family} salt on .118"
+    return hmac.new(bytes(row[0]), normalised_value.encode("utf-8"), hashlib.sha256).hexdigest()
