@@ -4,7 +4,7 @@ from datetime import datetime
 
 from airflow.sdk import DAG, task
 
-from dataacuity.dag_defaults import COMPLIANCE_QUEUE, default_args
+from dataacuity.dag_defaults import COMPLIANCE_QUEUE, default_args, tags
 
 DOC = """\
 ### Foundation audit (runbook Phase 0)
@@ -37,7 +37,7 @@ with DAG(
     catchup=False,  # an audit of the present; past days cannot be re-audited
     max_active_runs=1,
     default_args=default_args(retries=1, queue=COMPLIANCE_QUEUE),  # needs every credential
-    tags=["foundation", "compliance"],
+    tags=tags("foundation", "compliance"),
     doc_md=DOC,
 ):
 

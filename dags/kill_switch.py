@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, Param, task
 
-from dataacuity.dag_defaults import COMPLIANCE_QUEUE, default_args
+from dataacuity.dag_defaults import COMPLIANCE_QUEUE, default_args, tags
 from dataacuity.kill_switch import CONFIRMATIONS, MIN_REASON_LENGTH
 
 DOC = f"""\
@@ -51,7 +51,7 @@ with DAG(
     default_args=default_args(
         retries=2, retry_delay=timedelta(seconds=5), retry_exponential_backoff=False, queue=COMPLIANCE_QUEUE
     ),
-    tags=["compliance"],
+    tags=tags("compliance"),
     doc_md=DOC,
     params={
         "action": Param(

@@ -26,7 +26,9 @@ from zoneinfo import ZoneInfo
 import yaml
 from croniter import croniter
 
-DEFAULT_REGISTRY_PATH = Path(__file__).resolve().parents[2] / "config" / "sources.yml"
+from dataacuity.paths import CONFIG_DIR
+
+DEFAULT_REGISTRY_PATH = CONFIG_DIR / "sources.yml"
 
 RAW_SCHEMA = "raw"
 SOURCE_DB_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
