@@ -10,11 +10,16 @@ from dataacuity.registry import Registry, load_registry
 
 log = logging.getLogger(__name__)
 
+# The monitor runs every 5 minutes: no statement of one run may still be running at the next.
+STATEMENT_TIMEOUT = "2min"
+
 
 def drain_alert_outbox() -> int:
     """Deliver alerts queued while Alertmanager was unreachable."""
     client = AlertmanagerClient.from_connection(connections.ALERTMANAGER)
-    with connections.connect(connections.WAREHOUSE_MONITOR, autocommit=True) as conn:
+    with connections.connect(
+        connections.WAREHOUSE_MONITOR, autocommit=True, statement_timeout=STATEMENT_TIMEOUT
+    ) as conn:
         sent = drain_outbox(conn, client)
     log.info("alert outbox: %d queued alert(s) delivered", sent)
     return sent
@@ -26,7 +31,9 @@ def check_source_freshness(registry: Registry | None = None, generator_url: str 
 
     registry = registry or load_registry()
     client = AlertmanagerClient.from_connection(connections.ALERTMANAGER)
-    with connections.connect(connections.WAREHOUSE_MONITOR, autocommit=True) as conn:
+    with connections.connect(
+        connections.WAREHOUSE_MONITOR, autocommit=True, statement_timeout=STATEMENT_TIMEOUT
+    ) as conn:
         # Keep KillSwitchEngaged firing while engaged: it is what inhibits the staleness alerts.
         kill_switch.refire_if_engaged(conn, client, generator_url=generator_url)
         results = freshness.measure(conn, registry)
