@@ -191,14 +191,15 @@ def test_transform_and_nightly_dags(manifest, registry):
     assert dbt.nightly_tests_failed_alert in test_task.on_failure_callback
 
 
-def test_nightly_failure_pages_p1(monkeypatch):
-    sent = []
-    monkeypatch.setattr("dataacuity.alerting.notify", lambda alerts, resolve=False: sent.extend(alerts))
+def test_nightly_failure_pages_p1(topology, alertmanager, webhook, monkeypatch):
+    """The on_failure_callback through the real notify and the real Alertmanager to the pager."""
+    monkeypatch.setenv("AIRFLOW_CONN_ALERTMANAGER", alertmanager)
 
     class TI:
         dag_id, task_id, run_id, log_url = "nightly_dbt_tests", "dbt_test_full", "scheduled__x", "http://airflow/log"
 
     dbt.nightly_tests_failed_alert({"task_instance": TI(), "exception": RuntimeError("3 tests failed")})
-    (alert,) = sent
-    assert alert.labels["alertname"] == "DbtNightlyTestsFailed" and alert.labels["severity"] == "P1"
-    assert "3 tests failed" in alert.annotations["description"]
+    (page,) = webhook.wait("/pager", alertname=dbt.NIGHTLY_ALERTNAME, dag_id="nightly_dbt_tests")
+    assert page["labels"]["severity"] == "P1"
+    assert "3 tests failed" in page["annotations"]["description"]
+    assert page["generatorURL"] == "http://airflow/log"
