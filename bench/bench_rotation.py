@@ -61,7 +61,7 @@ def _ensure_raw_in_warehouse() -> None:
         if conn.execute("SELECT to_regclass('raw.auth_db__users') IS NOT NULL").fetchone()[0]:
             return
     from dataacuity.registry import load_registry
-    from tools import seed_sources
+    from tools import seed as seed_sources
     from tools.pipeline import extract_all
 
     registry = load_registry()

@@ -141,7 +141,7 @@ class Ingestion(threading.Thread):
         self.errors: list[str] = []
 
     def run(self) -> None:
-        from tools import seed_sources
+        from tools import seed as seed_sources
         from tools.pipeline import extract_all
 
         while not self.stop.is_set():

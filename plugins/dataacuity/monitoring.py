@@ -11,6 +11,9 @@ from dataacuity.registry import Registry, load_registry
 
 log = logging.getLogger(__name__)
 
+# The monitor runs every 5 minutes: no statement of one run may still be running at the next.
+STATEMENT_TIMEOUT = "2min"
+
 
 UNDELIVERED_ALERTNAME = "AlertsUndelivered"
 
@@ -30,7 +33,9 @@ def drain_alert_outbox() -> int:
     """Deliver alerts queued while Alertmanager was unreachable. When it had to hold alerts back
     and is reachable again, page AlertsUndelivered (P1): the on-call missed what the outbox held."""
     client = AlertmanagerClient.from_connection(connections.ALERTMANAGER)
-    with connections.connect(connections.WAREHOUSE_MONITOR, autocommit=True) as conn:
+    with connections.connect(
+        connections.WAREHOUSE_MONITOR, autocommit=True, statement_timeout=STATEMENT_TIMEOUT
+    ) as conn:
         pending, oldest, names, _ = outbox_backlog(conn)
         sent = drain_outbox(conn, client)
         still_pending = outbox_backlog(conn)[0]
@@ -66,7 +71,9 @@ def check_source_freshness(registry: Registry | None = None, generator_url: str 
 
     registry = registry or load_registry()
     client = AlertmanagerClient.from_connection(connections.ALERTMANAGER)
-    with connections.connect(connections.WAREHOUSE_MONITOR, autocommit=True) as conn:
+    with connections.connect(
+        connections.WAREHOUSE_MONITOR, autocommit=True, statement_timeout=STATEMENT_TIMEOUT
+    ) as conn:
         # Keep KillSwitchEngaged firing while engaged: it is what inhibits the staleness alerts.
         kill_switch.refire_if_engaged(conn, client, generator_url=generator_url)
         results = freshness.measure(conn, registry)
