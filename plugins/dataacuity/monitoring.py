@@ -55,7 +55,9 @@ def drain_alert_outbox() -> int:
 def assert_alerts_delivered() -> None:
     """The monitor's last task: an alert that cannot be delivered is not success. Raises
     AlertsUndeliveredError (the task fails, loudly) while the outbox cannot drain."""
-    with connections.connect(connections.WAREHOUSE_MONITOR, autocommit=True) as conn:
+    with connections.connect(
+        connections.WAREHOUSE_MONITOR, autocommit=True, statement_timeout=STATEMENT_TIMEOUT
+    ) as conn:
         pending, oldest, names, last_error = outbox_backlog(conn)
     if pending:
         raise AlertsUndeliveredError(
