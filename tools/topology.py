@@ -57,7 +57,7 @@ PG_BINDIR_CANDIDATES = ("/usr/lib/postgresql/15/bin",)
 # Login roles with generated passwords, per cluster. NOLOGIN group roles live in include/sql.
 LOGIN_ROLES = {
     "primary": ("replicator", "etl_reader", "app_writer", "pushback_writer"),
-    "warehouse": ("etl_user", "dbt_runner", "analytics_user", "warehouse_admin", "pipeline_monitor"),
+    "warehouse": ("etl_user", "dbt_runner", "analytics_user", "warehouse_admin", "pipeline_monitor", "pushback_agent"),
     "compliance": ("compliance_admin", "compliance_user"),
 }
 
@@ -163,6 +163,7 @@ AIRFLOW_CONNECTIONS = {
     "warehouse_analytics": ("warehouse", "data_warehouse", "analytics_user"),
     "warehouse_admin": ("warehouse", "data_warehouse", "warehouse_admin"),
     "warehouse_monitor": ("warehouse", "data_warehouse", "pipeline_monitor"),
+    "warehouse_pushback": ("warehouse", "data_warehouse", "pushback_agent"),
     "compliance_118": ("compliance", "compliance", "compliance_admin"),
     "compliance_user_118": ("compliance", "compliance", "compliance_user"),
 }
@@ -409,6 +410,22 @@ def apply_cluster_setup(registry=None) -> None:
     from dataacuity.compliance import ensure_local_key_link
 
     ensure_local_key_link()
+    # The push-back link .106 -> .104 analytics_db (postgres_fdw, user mapping password from
+    # secrets.json, never on a command line) and each app's user columns from the registry.
+    install_pushback_link(registry)
+
+
+def install_pushback_link(registry=None) -> None:
+    """The warehouse's postgres_fdw link to analytics_db (.104) as pushback_writer, with the password
+    of secrets.json, and each app's raw user columns (for re-keying). Idempotent."""
+    from dataacuity import pushback
+
+    registry = registry or _registry()
+    with _connect("warehouse", "data_warehouse") as warehouse_su:
+        pushback.install_link(
+            warehouse_su, host="127.0.0.1", port=port("primary"), password=load_secrets()["pushback_writer"]
+        )
+        pushback.register_app_user_columns(warehouse_su, registry)
 
 
 def _registry():
