@@ -16,6 +16,9 @@ Every 5 minutes, for every table of `config/sources.yml`: lag = now - newest eve
 - lag > 4x: **SourceStale P1** (page; inhibits the P2 of the same table);
 - fresh again: the alerts are resolved. While stale they are re-sent every run.
 
+And for every app summary pushed to analytics_db on .104 (runbook §10.4, read over the push-back
+link): older than 1 hour = **PushBackStale P1** per app, resolved once refreshed.
+
 First task `drain_outbox` delivers alerts queued while Alertmanager was unreachable
 (`ops.alert_outbox`). The task log shows the whole lag table.
 
@@ -47,4 +50,10 @@ with DAG(
 
         return check_source_freshness()
 
-    drain_outbox() >> check_sources()
+    @task
+    def check_pushback() -> dict:
+        from dataacuity.monitoring import check_pushback_lag
+
+        return check_pushback_lag()
+
+    drain_outbox() >> [check_sources(), check_pushback()]

@@ -128,9 +128,14 @@ def load_secrets() -> dict[str, str]:
     return {}
 
 
-def _ensure_secrets() -> dict[str, str]:
+def app_reader_role(app: str) -> str:
+    """analytics_db's read role of an app (include/sql/primary/templates/analytics_app_schema.sql)."""
+    return f"{app}_app_reader"
+
+
+def _ensure_secrets(extra_roles: list[str] | tuple[str, ...] = ()) -> dict[str, str]:
     current = load_secrets()
-    wanted = ["postgres"] + [role for roles in LOGIN_ROLES.values() for role in roles]
+    wanted = ["postgres"] + [role for roles in LOGIN_ROLES.values() for role in roles] + list(extra_roles)
     changed = False
     for role in wanted:
         if role not in current:
@@ -381,6 +386,7 @@ def _stop(cluster: str) -> None:
 
 
 def _connect(cluster: str, dbname: str, role: str = "postgres"):
+    """An autocommit psycopg connection to `dbname` on `cluster` as `role`."""
     import psycopg
 
     return psycopg.connect(dsn(cluster, dbname, role), autocommit=True)
@@ -388,6 +394,8 @@ def _connect(cluster: str, dbname: str, role: str = "postgres"):
 
 def apply_cluster_setup(registry=None) -> None:
     """Roles, databases, migrations and grants on every writable cluster. Idempotent."""
+    from psycopg import sql
+
     from tools import migrations
 
     passwords = load_secrets()
@@ -403,8 +411,16 @@ def apply_cluster_setup(registry=None) -> None:
         for dbname in CLUSTERS[cluster].databases:
             with _connect(cluster, dbname) as conn:
                 migrations.apply_migrations(conn, SQL_DIR / cluster)
+    apps = sorted({s.app for s in registry.sources})
     with _connect("primary", "analytics_db") as conn:
-        migrations.apply_app_schemas(conn, sorted({s.app for s in registry.sources}))
+        migrations.apply_app_schemas(conn, apps)
+        # Each app team logs in as its reader role (README "Push-back"): a generated password too.
+        reader_passwords = _ensure_secrets([app_reader_role(app) for app in apps])
+        for app in apps:
+            role = app_reader_role(app)
+            conn.execute(
+                sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(reader_passwords[role]))
+            )
     # The warehouse's protected copy of the hashing keys, pulled from .118 over postgres_fdw
     # (include/dbt/docs/compliance_key_access.md); a no-op when the copy is in sync.
     from dataacuity.compliance import ensure_local_key_link

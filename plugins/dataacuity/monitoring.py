@@ -46,3 +46,29 @@ def check_source_freshness(registry: Registry | None = None, generator_url: str 
     notify(to_resolve, resolve=True)
     stale = {f.table.key: f.severity for f in results if f.severity}
     return {"tables": len(results), "stale": stale, "resolved": len(to_resolve)}
+
+
+def check_pushback_lag() -> dict:
+    """Push-back lag (runbook 10.4) read on .104 over the link: PushBackStale P1 per app when a
+    summary is older than 1 hour, resolved (when firing) once it is fresh again."""
+    from dataacuity import pushback
+    from dataacuity.alerting import AlertmanagerClient, AlertmanagerError
+
+    client = AlertmanagerClient.from_connection(connections.ALERTMANAGER)
+    with connections.connector(connections.WAREHOUSE_MONITOR, autocommit=True)() as conn:
+        lags = pushback.summary_lags(conn)
+    for lag in lags:
+        log.info(
+            "push-back lag %s.%s: %s s (last_updated_at %s)", lag.app, lag.summary, lag.lag_seconds, lag.last_updated_at
+        )
+    firing, fresh = pushback.stale_alerts(lags)
+    notify(firing)
+    try:
+        active = client.active_alerts({"alertname": pushback.STALE_ALERTNAME})
+    except AlertmanagerError as error:
+        log.error("cannot list active alerts (%s); resolving next run", error)
+        active = []
+    active_keys = {tuple(sorted(a["labels"].items())) for a in active}
+    to_resolve = [a for a in fresh if tuple(sorted(a.labels.items())) in active_keys]
+    notify(to_resolve, resolve=True)
+    return {"summaries": len(lags), "stale": sorted({a.labels["app"] for a in firing}), "resolved": len(to_resolve)}

@@ -178,7 +178,9 @@ def gate_requirements(model: str, manifest: dict | None = None) -> dict[str, lis
     nodes = manifest["nodes"]
     root = f"model.dataacuity.{model}"
     if root not in nodes:
-        raise KeyError(f"dbt model {model!r} is not in {MANIFEST_PATH} (rebuild it: python -m tools.build_dbt_manifest)")
+        raise KeyError(
+            f"dbt model {model!r} is not in {MANIFEST_PATH} (rebuild it: python -m tools.build_dbt_manifest)"
+        )
     ancestors, todo = set(), [root]
     while todo:
         node_id = todo.pop()
@@ -231,7 +233,9 @@ def pii_gate(warehouse_conn, summary: Summary, manifest: dict | None = None) -> 
                 continue
             status, completed_at, run_id, failing = result
             if status != "pass":
-                problems.append(f"{model}: {test_type} ({short}) {status} with {failing} failing row(s) in run {run_id}")
+                problems.append(
+                    f"{model}: {test_type} ({short}) {status} with {failing} failing row(s) in run {run_id}"
+                )
             elif completed_at < built_at:
                 problems.append(
                     f"{model}: {test_type} ({short}) did not run on the current data "
@@ -454,6 +458,18 @@ def install_link(warehouse_su, *, host: str, port: int, password: str, dbname: s
                 sql.Identifier(LINK_OWNER), sql.Identifier(FDW_SERVER), sql.Literal(REMOTE_ROLE), sql.Literal(password)
             )
         )
+    warehouse_su.execute("SELECT postgres_fdw_disconnect_all()")
+
+
+def drop_link(warehouse_su) -> None:
+    """Rollback (runbook Phase 3): remove the link's credentials. analytics_db keeps the last good
+    summaries and stays readable; every push fails with 'user mapping not found' until
+    install_link() runs again. The foreign tables stay (they hold nothing)."""
+    warehouse_su.execute(
+        sql.SQL("DROP USER MAPPING IF EXISTS FOR {} SERVER {}").format(
+            sql.Identifier(LINK_OWNER), sql.Identifier(FDW_SERVER)
+        )
+    )
     warehouse_su.execute("SELECT postgres_fdw_disconnect_all()")
 
 
