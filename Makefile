@@ -77,14 +77,15 @@ bench: up $(CURDIR)/.bench-venv/.installed
 
 # airflow standalone against the local topology: UI/API on http://127.0.0.1:$(AIRFLOW_PORT), user admin,
 # password in $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated (printed on first start).
+# Scheduler sizing for a 2-core machine: config/airflow-local.env (parallelism, pool slots, parsing).
 AIRFLOW_PORT ?= 8080
 airflow: up manifest
 	@source <($(PY) -m tools.topology env) && \
+	set -a && source config/airflow-local.env && set +a && \
 	export PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
 		AIRFLOW__API__HOST=127.0.0.1 \
 		AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
-		AIRFLOW__API__BASE_URL=http://127.0.0.1:$(AIRFLOW_PORT) \
-		AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=30 && \
+		AIRFLOW__API__BASE_URL=http://127.0.0.1:$(AIRFLOW_PORT) && \
 	exec airflow standalone
 
 # Warehouse kill switch (security posture §7) from a shell, for when Airflow itself is the problem.
