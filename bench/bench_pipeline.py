@@ -18,6 +18,7 @@ unless --quick. Airflow's ports: AIRFLOW_PORT (default 8083), log servers DA_POR
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -166,10 +167,8 @@ class Standalone:
                 os.killpg(self.proc.pid, signal.SIGKILL)
         # standalone can leave children behind: they share its session (process group)
         if self.proc:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def _seconds(start: str | None, end: str | None) -> float:
