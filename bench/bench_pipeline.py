@@ -189,7 +189,10 @@ def run(quick: bool = False) -> list[dict]:
 
     # Warm: everything extracted and built once (tables exist, increments are small afterwards).
     _traffic_and_extract(registry)
-    assert dbt.run_dbt(["build", "--exclude", "path:models/leaky"]).ok
+    with psycopg.connect(topology.dsn("warehouse", "data_warehouse")) as conn:
+        built = conn.execute("SELECT to_regclass('marts.bidbaas__user_summary')").fetchone()[0]
+    if not built:
+        assert dbt.run_dbt(["build", "--exclude", "path:models/leaky"]).ok
 
     # 1a. baseline: one dbt build of the project on a 60 s increment
     changed = _traffic_and_extract(registry)
@@ -313,9 +316,3 @@ def run(quick: bool = False) -> list[dict]:
         airflow.stop()
         shutil.rmtree(home, ignore_errors=True)
     return figures
-
-
-if __name__ == "__main__":
-    os.environ.update(topology.connection_env())
-    for f in run(quick="--quick" in sys.argv):
-        print(f)
