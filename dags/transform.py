@@ -98,7 +98,7 @@ with DAG(
             EXTRACT_DAG_IDS,
             lambda dag_id: RuntimeTaskInstance.get_dr_count(dag_id=dag_id, states=["queued", "running"]),
         )
-        with connections.connector(connections.WAREHOUSE_MONITOR, autocommit=True)() as conn:
+        with connections.connect(connections.WAREHOUSE_MONITOR, autocommit=True) as conn:
             if not transform_cycle.has_changes_since_last_build(conn):
                 raise AirflowSkipException("nothing extracted since the last build: this cycle is already built")
 
@@ -122,7 +122,7 @@ with DAG(
 
         from dataacuity import connections, transform_cycle
 
-        with connections.connector(connections.WAREHOUSE_MONITOR, autocommit=True)() as conn:
+        with connections.connect(connections.WAREHOUSE_MONITOR, autocommit=True) as conn:
             if not transform_cycle.dbt_ran_in(conn, context["dag_run"].run_id):
                 raise AirflowSkipException("dbt did not run in this transform run: no mart changed")
 

@@ -17,8 +17,9 @@ import threading
 import psycopg
 import pytest
 
-from dataacuity import compliance, dbt, pushback
+from dataacuity import dbt, pushback
 from tests.conftest import REPO, superuser_connect
+from tools import key_link
 
 APPS = ("bidbaas", "tagme", "txtme", "geo")
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z]{2,}")
@@ -34,7 +35,7 @@ def pushed(topology, seeded_sources, registry):
     config = pushback.load_pushback_config(registry=registry)
     sources = sorted({s.name for s in registry.sources if s.app in APPS} | {"markets_db"})
     extract_all(registry, sources=sources)
-    compliance.ensure_local_key_link()
+    key_link.ensure_local_key_link()
     selection = [f"+{s.model}" for app in APPS for s in config.app(app).summaries]
     result = dbt.run_dbt(["build", "--select", *selection])
     assert result.ok, result.output[-6000:]

@@ -49,17 +49,16 @@ def check_pushback_lag() -> dict:
     """Push-back lag (runbook 10.4) read on .104 over the link: PushBackStale P1 per app when a
     summary is older than 1 hour, resolved (when firing) once it is fresh again."""
     from dataacuity import pushback
-    from dataacuity.alerting import AlertmanagerClient, AlertmanagerError
 
     client = AlertmanagerClient.from_connection(connections.ALERTMANAGER)
-    with connections.connector(connections.WAREHOUSE_MONITOR, autocommit=True)() as conn:
+    with connections.connect(connections.WAREHOUSE_MONITOR, autocommit=True) as conn:
         lags = pushback.summary_lags(conn)
     for lag in lags:
         log.info(
             "push-back lag %s.%s: %s s (last_updated_at %s)", lag.app, lag.summary, lag.lag_seconds, lag.last_updated_at
         )
     firing, fresh = pushback.stale_alerts(lags)
-    notify(firing)
+    notify(firing, client=client)
     try:
         active = client.active_alerts({"alertname": pushback.STALE_ALERTNAME})
     except AlertmanagerError as error:
@@ -67,5 +66,5 @@ def check_pushback_lag() -> dict:
         active = []
     active_keys = {tuple(sorted(a["labels"].items())) for a in active}
     to_resolve = [a for a in fresh if tuple(sorted(a.labels.items())) in active_keys]
-    notify(to_resolve, resolve=True)
+    notify(to_resolve, resolve=True, client=client)
     return {"summaries": len(lags), "stale": sorted({a.labels["app"] for a in firing}), "resolved": len(to_resolve)}

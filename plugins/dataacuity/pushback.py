@@ -42,7 +42,6 @@ GATED_SCHEMAS = ("intermediate", "marts")
 REFUSED_ALERTNAME = "PushBackRefused"
 STALE_ALERTNAME = "PushBackStale"
 STALE_AFTER_SECONDS = 3600  # P1 when a summary is older than 1 hour (DESIGN §7)
-RUNBOOK_BASE = "docs/runbooks"
 
 _NAME = r"^[a-z][a-z0-9_]*$"
 
@@ -374,20 +373,22 @@ def refresh_app(
 
 def page_refusal(refused: PushBackRefused, run_url: str = "") -> str:
     """P1 PushBackRefused for the app, naming every failed or missing test."""
-    from dataacuity.alert_callbacks import notify
-    from dataacuity.alerting import Alert
+    from dataacuity.alerting import Alert, AlertDeliveryError, notify
 
     alert = Alert(
         labels={"alertname": REFUSED_ALERTNAME, "severity": "P1", "app": refused.app},
         annotations={
             "summary": f"push-back to analytics_db.{refused.app} refused by the PII gate",
             "description": "; ".join(refused.problems)[:1500],
-            "runbook_url": f"{RUNBOOK_BASE}/{REFUSED_ALERTNAME}.md",
             "run_url": run_url,
         },
         generator_url=run_url,
     )
-    return notify([alert])
+    try:
+        return notify([alert])
+    except AlertDeliveryError:  # logged by notify at CRITICAL; the refusal itself still fails the task
+        log.exception("PushBackRefused for %s not delivered", refused.app)
+        return "failed"
 
 
 @dataclass
@@ -425,7 +426,6 @@ def stale_alerts(lags: Iterable[SummaryLag]) -> tuple[list, list]:
                     for i in items
                 ),
                 "lag_seconds": "" if worst == float("inf") else str(round(worst)),
-                "runbook_url": f"{RUNBOOK_BASE}/{STALE_ALERTNAME}.md",
             },
         )
         (firing if stale else resolved).append(alert)

@@ -58,7 +58,7 @@ def build_pushback_dag(app: App) -> DAG:
         doc_md=DOC_TEMPLATE.format(app=app.name, assets=", ".join(f"`{a.name}`" for a in assets), rows=rows),
     ) as dag:
 
-        @task(retries=0)  # a refusal is a decision, not a hiccup: retrying would only page twice
+        @task  # a refusal raises AirflowFailException: no retry (it would only page twice)
         def pii_gate(app_name: str = app.name, **context) -> None:
             """Refuse (P1) when upstream PII / k-anonymity tests failed or did not run on this data."""
             from airflow.sdk.exceptions import AirflowFailException
@@ -66,7 +66,7 @@ def build_pushback_dag(app: App) -> DAG:
             from dataacuity import connections, pushback
 
             config = pushback.load_pushback_config()
-            with connections.connector(connections.WAREHOUSE_PUSHBACK, autocommit=True)() as conn:
+            with connections.connect(connections.WAREHOUSE_PUSHBACK, autocommit=True) as conn:
                 problems = [
                     f"{s.name}: {p}" for s in config.app(app_name).summaries for p in pushback.pii_gate(conn, s)
                 ]
