@@ -172,8 +172,8 @@ def test_transform_and_nightly_dags(manifest, registry):
     assert assets == {f"raw.{t.raw_table}" for t in registry.tables()}
     tasks = {t.task_id: t for t in dag.tasks}
     assert "dbt.fct_ledger_transactions_anon.run" in tasks and "dbt.fct_ledger_transactions_anon.test" in tasks
-    producer = tasks["dbt.dbt_producer_watcher"]  # watcher mode: ONE dbt build, never re-run on retry
-    assert producer.invocation_mode == InvocationMode.DBT_RUNNER and producer.retries == 0
+    producer = tasks["dbt.dbt_producer_watcher"]  # watcher mode: ONE dbt build (a retry skips, Cosmos)
+    assert producer.invocation_mode == InvocationMode.DBT_RUNNER and producer.retries >= 1
     internal = {"dbt.dbt_producer_watcher", "dbt.dbt_producer_watcher_done"}
     dbt_tasks = [t for t in tasks.values() if t.task_id.startswith("dbt.") and t.task_id not in internal]
     assert len(dbt_tasks) >= 120

@@ -183,8 +183,8 @@ def disable_cosmos_telemetry() -> None:
 def execution_config():
     """WATCHER: one `dbt build` (the producer task, in-process dbt runner) and a sensor task per model
     and per model's tests (made cheap by dataacuity.transform_watch). Measured against LOCAL (one
-    dbt invocation per model) in bench/bench_pipeline.py. The producer never retries (Cosmos skips a
-    producer retry); a failed node retries on its own sensor task instead."""
+    dbt invocation per model) in bench/bench_pipeline.py. A producer retry never re-runs the build
+    (Cosmos restores the node statuses and skips); a failed node retries on its own task instead."""
     _airflow_first()
     from cosmos import ExecutionConfig
     from cosmos.constants import ExecutionMode, InvocationMode
@@ -192,7 +192,7 @@ def execution_config():
     return ExecutionConfig(
         execution_mode=ExecutionMode.WATCHER,
         invocation_mode=InvocationMode.DBT_RUNNER,
-        setup_operator_args={"retries": 0},
+        setup_operator_args={"retries": 1},
     )
 
 
