@@ -68,7 +68,14 @@ def _traffic_and_extract(registry) -> int:
     from tools import seed_sources
     from tools.pipeline import extract_all
 
-    seed_sources.live_traffic(lambda db: topology.dsn("primary", db), registry, TRAFFIC_SECONDS)
+    deadline = time.monotonic() + TRAFFIC_SECONDS
+    while (left := deadline - time.monotonic()) > 1:
+        try:  # a fresh seed each slice; a failed generated row only ends that slice early
+            seed_sources.live_traffic(
+                lambda db: topology.dsn("primary", db), registry, left, seed=time.time_ns() % 10**6
+            )
+        except psycopg.Error as error:
+            print(f"live traffic slice stopped: {type(error).__name__}", file=sys.stderr)
     topology.wait_for_replica()
     results = extract_all(registry)
     return sum(r["rows_inserted"] + r["rows_updated"] for r in results.values())
