@@ -43,6 +43,7 @@ TRAFFIC_SECONDS = 60
 
 
 def _figure(name, value, baseline, target, meets, note="", unit="s") -> dict:
+    print(f"FIGURE {name}: {value} (baseline {baseline}, target {target}) {note}", file=sys.stderr, flush=True)
     return {
         "name": name,
         "value": round(value, 3),
@@ -96,6 +97,9 @@ class Standalone:
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": os.environ.get("AIRFLOW_PORT", "8083"),
+            # the workers' Execution API: this instance's, never whatever listens on the default :8080
+            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{os.environ.get('AIRFLOW_PORT', '8083')}",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{os.environ.get('AIRFLOW_PORT', '8083')}/execution/",
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(topology.port_base() + 7001),
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(topology.port_base() + 7002),
             "PYTHONPATH": f"{REPO / 'plugins'}:{REPO}",
@@ -195,7 +199,9 @@ def run(quick: bool = False) -> list[dict]:
     figures: list[dict] = []
 
     # Warm: everything extracted and built once (tables exist, increments are small afterwards).
-    _traffic_and_extract(registry)
+    from tools.pipeline import extract_all
+
+    extract_all(registry)
     with psycopg.connect(topology.dsn("warehouse", "data_warehouse")) as conn:
         built = conn.execute("SELECT to_regclass('marts.bidbaas__user_summary')").fetchone()[0]
     if not built:
@@ -207,6 +213,7 @@ def run(quick: bool = False) -> list[dict]:
     result = dbt.run_dbt(["build", "--exclude", "path:models/leaky"], env={"DA_DBT_THREADS": str(dbt.DBT_THREADS)})
     baseline = time.monotonic() - started
     assert result.ok, result.output[-3000:]
+    print(f"FIGURE baseline dbt build: {baseline:.1f}s on {changed} changed rows", file=sys.stderr, flush=True)
 
     home = Path(tempfile.mkdtemp(prefix="da-bench-airflow-"))
     airflow = Standalone(home)
