@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-REPO = Path(__file__).resolve().parent.parent
+from dataacuity.paths import REPO_ROOT
+
+REPO = REPO_ROOT
 SQL_DIR = REPO / "include" / "sql"
 
 
@@ -398,22 +400,10 @@ def apply_cluster_setup(registry=None) -> None:
 
     from tools import migrations
 
-    passwords = load_secrets()
     registry = registry or _registry()
-    for cluster in ("primary", "warehouse", "compliance"):
-        with _connect(cluster, "postgres") as conn:
-            migrations.apply_roles(conn, cluster, {r: passwords[r] for r in LOGIN_ROLES[cluster]})
-            databases = list(CLUSTERS[cluster].databases)
-            if cluster == "primary":
-                databases += [source.name for source in registry.sources]
-            migrations.ensure_databases(conn, databases)
-    for cluster in ("primary", "warehouse", "compliance"):
-        for dbname in CLUSTERS[cluster].databases:
-            with _connect(cluster, dbname) as conn:
-                migrations.apply_migrations(conn, SQL_DIR / cluster)
+    migrations.apply_cluster_setup(dsn, load_secrets(), registry)
     apps = sorted({s.app for s in registry.sources})
     with _connect("primary", "analytics_db") as conn:
-        migrations.apply_app_schemas(conn, apps)
         # Each app team logs in as its reader role (README "Push-back"): a generated password too.
         reader_passwords = _ensure_secrets([app_reader_role(app) for app in apps])
         for app in apps:
