@@ -12,6 +12,8 @@ Outside Cosmos, dbt runs through ``dataacuity.dbt_runner.run_dbt``.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from dataacuity.paths import DBT_PROJECT_DIR

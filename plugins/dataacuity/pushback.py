@@ -26,12 +26,12 @@ from typing import Any
 from psycopg import sql
 
 from dataacuity import connections, sqlfiles
+from dataacuity.dbt import MANIFEST_PATH
+from dataacuity.paths import CONFIG_DIR
 
 log = logging.getLogger(__name__)
 
-REPO = Path(__file__).resolve().parents[2]
-CONFIG_PATH = REPO / "config" / "pushback.yml"
-MANIFEST_PATH = REPO / "include" / "dbt" / "target" / "manifest.json"
+CONFIG_PATH = CONFIG_DIR / "pushback.yml"
 FDW_SERVER = "analytics_104"
 LINK_OWNER = "pushback_owner"  # .106 NOLOGIN owner of the server, its user mapping and the functions
 REMOTE_ROLE = "pushback_writer"  # .104 role of the user mapping: owns the app schemas, nothing else
