@@ -33,6 +33,7 @@ from pathlib import Path
 import psycopg
 
 from dataacuity import dbt
+from dataacuity.dbt_runner import run_dbt
 from dataacuity.pushback import load_pushback_config
 from dataacuity.registry import load_registry
 from tools import topology
@@ -205,12 +206,12 @@ def run(quick: bool = False) -> list[dict]:
     with psycopg.connect(topology.dsn("warehouse", "data_warehouse")) as conn:
         built = conn.execute("SELECT to_regclass('marts.bidbaas__user_summary')").fetchone()[0]
     if not built:
-        assert dbt.run_dbt(["build", "--exclude", "path:models/leaky"]).ok
+        assert run_dbt(["build", "--exclude", "path:models/leaky"]).ok
 
     # 1a. baseline: one dbt build of the project on a 60 s increment
     changed = _traffic_and_extract(registry)
     started = time.monotonic()
-    result = dbt.run_dbt(["build", "--exclude", "path:models/leaky"], env={"DA_DBT_THREADS": str(dbt.DBT_THREADS)})
+    result = run_dbt(["build", "--exclude", "path:models/leaky"], env={"DA_DBT_THREADS": str(dbt.DBT_THREADS)})
     baseline = time.monotonic() - started
     assert result.ok, result.output[-3000:]
     print(f"FIGURE baseline dbt build: {baseline:.1f}s on {changed} changed rows", file=sys.stderr, flush=True)

@@ -17,7 +17,8 @@ import threading
 import psycopg
 import pytest
 
-from dataacuity import dbt, pushback
+from dataacuity import pushback
+from dataacuity.dbt_runner import run_dbt
 from tests.conftest import REPO, superuser_connect
 from tools import key_link
 
@@ -38,7 +39,7 @@ def pushed(topology, seeded_sources, registry):
     extract_all(registry, sources=sources)
     key_link.ensure_local_key_link()
     selection = ["stg_auth_db__users"] + [f"+{s.model}" for app in APPS for s in config.app(app).summaries]
-    result = dbt.run_dbt(["build", "--select", *selection])
+    result = run_dbt(["build", "--select", *selection])
     assert result.ok, result.output[-6000:]
     for app in APPS:
         pushback.refresh_app(app, config=config, page=False)
@@ -128,7 +129,7 @@ def test_a_new_bid_reaches_the_app_summary_through_the_dags(pushed, topology, ai
         before = conn.execute("SELECT bids_total FROM bidbaas.user_summary WHERE user_id = %s", (user_id,)).fetchone()
     topology.wait_for_replica()
     extract_all(sources=["bidbaas_db"])
-    assert dbt.run_dbt(["build", "--select", "stg_bidbaas_db__bids int_bidbaas_bids_anon bidbaas__user_summary"]).ok
+    assert run_dbt(["build", "--select", "stg_bidbaas_db__bids int_bidbaas_bids_anon bidbaas__user_summary"]).ok
 
     dag = DagBag(dag_folder=str(REPO / "dags" / "push_back.py")).dags["push_back__bidbaas"]
     run = dag.test()
@@ -301,7 +302,7 @@ def test_lag_over_an_hour_pages_pushback_stale_and_resolves(pushed, alertmanager
 
 def test_gate_refuses_data_its_tests_did_not_run_on(pushed):
     summary = pushed.app("bidbaas").summaries[0]
-    assert dbt.run_dbt(["run", "--select", summary.model]).ok  # rebuilt, tests not run
+    assert run_dbt(["run", "--select", summary.model]).ok  # rebuilt, tests not run
     with as_role("warehouse", "data_warehouse", "pushback_agent") as conn:
         problems = pushback.pii_gate(conn, summary)
     assert problems and all("bidbaas__user_summary" in p and "did not run on the current data" in p for p in problems)
@@ -327,7 +328,7 @@ def test_planted_pii_failure_upstream_refuses_unchanged_and_pages(
             (bid_id,),
         )
     try:
-        tested = dbt.run_dbt(["test", "--select", "int_bidbaas_bids_anon"])
+        tested = run_dbt(["test", "--select", "int_bidbaas_bids_anon"])
         assert not tested.ok
         dag = DagBag(dag_folder=str(REPO / "dags" / "push_back.py")).dags["push_back__bidbaas"]
         run = dag.test()
