@@ -79,9 +79,11 @@ bench: up $(CURDIR)/.bench-venv/.installed
 
 # Airflow's components against the local topology (tools/airflow_local.py): UI/API on http://127.0.0.1:$(AIRFLOW_PORT), user admin,
 # password in $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated (printed on first start).
+# Scheduler sizing for a 2-core machine: config/airflow-local.env (parallelism, pool slots, parsing).
 AIRFLOW_PORT ?= 8080
 airflow: up manifest
-	@export PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+	@set -a && source config/airflow-local.env && set +a && \
+	export PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
 		AIRFLOW__API__HOST=127.0.0.1 \
 		AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
 		AIRFLOW__API__BASE_URL=http://127.0.0.1:$(AIRFLOW_PORT) \

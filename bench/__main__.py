@@ -20,7 +20,7 @@ RESULTS = Path(__file__).resolve().parent / "results.json"
 
 def main() -> int:
     quick = "--quick" in sys.argv  # skips the 10M-row table and the 5-minute alert-latency run
-    # `--only security`: just the adversarial-suite timing, merged into the existing results.json
+    # `--only security|pipeline`: just that benchmark, merged into the existing results.json
     only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
     started = time.monotonic()
     # Benchmarks reach the local topology through the same Airflow connection ids as the DAGs.
@@ -28,6 +28,10 @@ def main() -> int:
     figures = []
     if only == "security":
         return _report(bench_security.run(), started, merge=True)
+    if only == "pipeline":
+        from bench import bench_pipeline  # airflow's components with the real schedules (~15 min)
+
+        return _report(bench_pipeline.run(), started, merge=True)
     figures += bench_security.run()
     figures += bench_parse.run()
     figures += bench_extract.run(with_10m=not quick)
@@ -45,6 +49,9 @@ def main() -> int:
 
         with tempfile.TemporaryDirectory() as state:
             figures += bench_alerting.run(Path(state))
+        from bench import bench_pipeline  # airflow's components with the real schedules (~15 min)
+
+        figures += bench_pipeline.run()
     return _report(figures, started)
 
 

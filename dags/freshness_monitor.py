@@ -16,6 +16,9 @@ Every 5 minutes, for every table of `config/sources.yml`: lag = now - newest eve
 - lag > 4x: **SourceStale P1** (page; inhibits the P2 of the same table);
 - fresh again: the alerts are resolved. While stale they are re-sent every run.
 
+And for every app summary pushed to analytics_db on .104 (runbook §10.4, read over the push-back
+link): older than 1 hour = **PushBackStale P1** per app, resolved once refreshed.
+
 First task `drain_outbox` delivers alerts queued while Alertmanager was unreachable
 (`ops.alert_outbox`); when it delivers alerts that had been held back it pages **AlertsUndelivered
 (P1)**. The last task `alerts_delivered` FAILS while anything is still undelivered: an alert that
@@ -49,10 +52,16 @@ with DAG(
 
         return check_source_freshness()
 
+    @task
+    def check_pushback() -> dict:
+        from dataacuity.monitoring import check_pushback_lag
+
+        return check_pushback_lag()
+
     @task(trigger_rule="all_done")  # also after a failed check: whatever was queued must be reported
     def alerts_delivered() -> None:
         from dataacuity.monitoring import assert_alerts_delivered
 
         assert_alerts_delivered()
 
-    drain_outbox() >> check_sources() >> alerts_delivered()
+    drain_outbox() >> [check_sources(), check_pushback()] >> alerts_delivered()

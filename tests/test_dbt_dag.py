@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import REPO, superuser_connect
 from tools import key_link
 
-FACT_TASK = "dbt.fct_ledger_transactions_anon_model_build"
+FACT_TASK = "dbt.fct_ledger_transactions_anon.run"  # watcher mode: a task per model (its tests: .test)
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +43,16 @@ def test_a_new_transaction_flows_from_extract_to_the_mart(dags, topology, capfd)
 
     subset = transform.partial_subset(task_ids=[FACT_TASK], include_upstream=True, include_downstream=False)
     assert {
-        "dbt.stg_ledger_db__transactions_model_build",
-        "dbt.int_ledger_transactions_anon_model_build",
-        "dbt.dim_fx_rates_daily_model_build",
+        "dbt.dbt_producer_watcher",  # the one dbt build
+        "dbt.stg_ledger_db__transactions_run",  # no tests of its own: no sub-group
+        "dbt.int_ledger_transactions_anon.run",
+        "dbt.int_ledger_transactions_anon.test",
+        "dbt.dim_fx_rates_daily.run",
         FACT_TASK,
     } <= set(subset.task_ids)
+    # The producer builds what the render selected (the project); for this subset, only the fact's
+    # upstream (the watcher tasks of the subset report on exactly those nodes).
+    subset.get_task("dbt.dbt_producer_watcher").select = "+fct_ledger_transactions_anon"
     run = subset.test()
     assert run.state == "success", {ti.task_id: ti.state for ti in run.get_task_instances()}
 

@@ -173,16 +173,24 @@ def test_transform_and_nightly_dags(manifest, registry):
     assert type(condition).__name__ == "AssetAny"
     assert assets == {f"raw.{t.raw_table}" for t in registry.tables()}
     tasks = {t.task_id: t for t in dag.tasks}
-    assert "dbt.fct_ledger_transactions_anon_model_build" in tasks
-    dbt_tasks = [t for t in tasks.values() if t.task_id.startswith("dbt.")]
-    assert len(dbt_tasks) >= 60
+    assert "dbt.fct_ledger_transactions_anon.run" in tasks and "dbt.fct_ledger_transactions_anon.test" in tasks
+    producer = tasks["dbt.dbt_producer_watcher"]  # watcher mode: ONE dbt build (a retry skips, Cosmos)
+    assert producer.invocation_mode == InvocationMode.DBT_RUNNER and producer.retries >= 1
+    internal = {"dbt.dbt_producer_watcher", "dbt.dbt_producer_watcher_done"}
+    dbt_tasks = [t for t in tasks.values() if t.task_id.startswith("dbt.") and t.task_id not in internal]
+    assert len(dbt_tasks) >= 120
     for task in dbt_tasks:
-        assert task.invocation_mode == InvocationMode.DBT_RUNNER
+        # a task per model and per model's tests, started and (on success) ended in the triggerer
+        assert task.start_from_trigger and task.start_trigger_args.trigger_cls.endswith("NodeStatusTrigger")
         assert task.owner == OWNER and task.retries >= 1 and task.on_failure_callback
-    # lineage: the fact is built after its intermediate model, and emits its logical Asset
-    fact = tasks["dbt.fct_ledger_transactions_anon_model_build"]
-    assert "dbt.int_ledger_transactions_anon_model_build" in fact.upstream_task_ids
-    assert "marts.fct_ledger_transactions_anon" in {getattr(a, "name", None) for a in fact.outlets}
+    # lineage: the fact waits for its intermediate model's tests; roots wait for the producer
+    fact = tasks["dbt.fct_ledger_transactions_anon.run"]
+    assert "dbt.int_ledger_transactions_anon.test" in fact.upstream_task_ids
+    assert "dbt.dbt_producer_watcher" in tasks["dbt.stg_ledger_db__transactions_run"].upstream_task_ids
+    # every mart emits its logical Asset once per run that ran dbt (push-back schedules on them)
+    publish = tasks["publish_marts"]
+    assert "marts.fct_ledger_transactions_anon" in {getattr(a, "name", None) for a in publish.outlets}
+    assert "marts.bidbaas__user_summary" in {getattr(a, "name", None) for a in publish.outlets}
 
     nightly = DagBag(dag_folder=str(REPO / "dags" / "nightly_dbt_tests.py"))
     assert nightly.import_errors == {}

@@ -56,6 +56,7 @@ def run_dags(pause_extraction: bool) -> dict[str, tuple[str, str]]:
     order = ["foundation_audit"]
     order += sorted(d for d in dagbag.dags if d.startswith("extract__")) if not pause_extraction else []
     order += sorted(d for d in dagbag.dags if d.startswith("transform"))
+    order += sorted(d for d in dagbag.dags if d.startswith("push_back__"))
     order += ["freshness_monitor"]
     states = {}
     for dag_id in order:
@@ -189,6 +190,32 @@ def summary(transform_run_id: str | None = None) -> None:
         print(f"  {labels['severity']} {labels['alertname']:<22} {where:<45} {alert['status']['state']}")
 
 
+def print_app_summary(app: str = "bidbaas", limit: int = 5) -> None:
+    """The end of the demo: what BidBaas reads in analytics_db, logged in as bidbaas_app_reader."""
+    import psycopg
+
+    from tools import topology
+
+    _section(f"analytics_db.{app}.user_summary on .104, as {app}_app_reader sees it")
+    with psycopg.connect(topology.dsn("primary", "analytics_db", topology.app_reader_role(app))) as conn:
+        if not conn.execute("SELECT to_regclass(%s)", (f"{app}.user_summary",)).fetchone()[0]:
+            print(f"  not pushed yet (push_back__{app} did not succeed)")
+            return
+        cur = conn.execute(
+            "SELECT user_id, bids_this_week, auctions_bid_this_week, amount_bid_zar_this_week, "
+            "auctions_won_this_week, active_bidders_this_week, last_updated_at "
+            "FROM bidbaas.user_summary ORDER BY bids_this_week DESC, user_id LIMIT %s",
+            (limit,),
+        )
+        names = [d.name for d in cur.description]
+        rows = cur.fetchall()
+        total = conn.execute("SELECT count(*) FROM bidbaas.user_summary").fetchone()[0]
+    print("  " + " | ".join(names))
+    for row in rows:
+        print("  " + " | ".join(f"{v:%Y-%m-%d %H:%M:%S}" if hasattr(v, "strftime") else str(v) for v in row))
+    print(f"  ({total} bidders; the app reads its own row: WHERE user_id = <its user id>; docs/pushback.md)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.demo")
     parser.add_argument("--pause-extraction", action="store_true", help="run everything but the extracts")
@@ -216,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     _airflow_env()
     states = run_dags(args.pause_extraction)
     summary(states.get("transform", (None, None))[1])
+    print_app_summary()
     failed = [dag_id for dag_id, (state, _) in states.items() if not state.endswith("success")]
     if failed:
         print(f"\nDAG runs that did not succeed: {failed}")

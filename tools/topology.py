@@ -59,7 +59,7 @@ PG_BINDIR_CANDIDATES = ("/usr/lib/postgresql/15/bin",)
 # Login roles with generated passwords, per cluster. NOLOGIN group roles live in include/sql.
 LOGIN_ROLES = {
     "primary": ("replicator", "etl_reader", "app_writer", "pushback_writer"),
-    "warehouse": ("etl_user", "dbt_runner", "analytics_user", "warehouse_admin", "pipeline_monitor"),
+    "warehouse": ("etl_user", "dbt_runner", "analytics_user", "warehouse_admin", "pipeline_monitor", "pushback_agent"),
     "compliance": ("compliance_admin", "compliance_user"),
 }
 
@@ -130,9 +130,14 @@ def load_secrets() -> dict[str, str]:
     return {}
 
 
-def _ensure_secrets() -> dict[str, str]:
+def app_reader_role(app: str) -> str:
+    """analytics_db's read role of an app (include/sql/primary/templates/analytics_app_schema.sql)."""
+    return f"{app}_app_reader"
+
+
+def _ensure_secrets(extra_roles: list[str] | tuple[str, ...] = ()) -> dict[str, str]:
     current = load_secrets()
-    wanted = ["postgres"] + [role for roles in LOGIN_ROLES.values() for role in roles]
+    wanted = ["postgres"] + [role for roles in LOGIN_ROLES.values() for role in roles] + list(extra_roles)
     changed = False
     for role in wanted:
         if role not in current:
@@ -165,6 +170,7 @@ AIRFLOW_CONNECTIONS = {
     "warehouse_analytics": ("warehouse", "data_warehouse", "analytics_user"),
     "warehouse_admin": ("warehouse", "data_warehouse", "warehouse_admin"),
     "warehouse_monitor": ("warehouse", "data_warehouse", "pipeline_monitor"),
+    "warehouse_pushback": ("warehouse", "data_warehouse", "pushback_agent"),
     "compliance_118": ("compliance", "compliance", "compliance_admin"),
     "compliance_user_118": ("compliance", "compliance", "compliance_user"),
 }
@@ -177,7 +183,7 @@ AIRFLOW_CONNECTIONS = {
 # docker-compose.airflow.yml and `make airflow` (tools/airflow_local.py) follow this table;
 # tests/security/test_credentials.py checks both against it.
 _MONITOR = ("warehouse_monitor", "alertmanager")  # failure/deadline callbacks: alert, or queue in the outbox
-_PIPELINE = ("replica_105", "analytics_104", "warehouse_106", "warehouse_dbt", *_MONITOR)
+_PIPELINE = ("replica_105", "analytics_104", "warehouse_106", "warehouse_dbt", "warehouse_pushback", *_MONITOR)
 _COMPLIANCE = (*_PIPELINE, "warehouse_analytics", "warehouse_admin", "compliance_118", "compliance_user_118")
 AIRFLOW_SERVICE_CONNECTIONS: dict[str, tuple[str, ...]] = {
     "api-server": (),
@@ -442,6 +448,7 @@ def _stop(cluster: str) -> None:
 
 
 def _connect(cluster: str, dbname: str, role: str = "postgres"):
+    """An autocommit psycopg connection to `dbname` on `cluster` as `role`."""
     import psycopg
 
     return psycopg.connect(dsn(cluster, dbname, role), autocommit=True)
@@ -449,14 +456,42 @@ def _connect(cluster: str, dbname: str, role: str = "postgres"):
 
 def apply_cluster_setup(registry=None) -> None:
     """Roles, databases, migrations and grants on every writable cluster. Idempotent."""
+    from psycopg import sql
+
     from tools import migrations
 
-    migrations.apply_cluster_setup(dsn, load_secrets(), registry or _registry())
+    registry = registry or _registry()
+    migrations.apply_cluster_setup(dsn, load_secrets(), registry)
+    apps = sorted({s.app for s in registry.sources})
+    with _connect("primary", "analytics_db") as conn:
+        # Each app team logs in as its reader role (README "Push-back"): a generated password too.
+        reader_passwords = _ensure_secrets([app_reader_role(app) for app in apps])
+        for app in apps:
+            role = app_reader_role(app)
+            conn.execute(
+                sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(reader_passwords[role]))
+            )
     # The warehouse's protected copy of the hashing keys, pulled from .118 over postgres_fdw
     # (include/dbt/docs/compliance_key_access.md); a no-op when the copy is in sync.
     from tools.key_link import ensure_local_key_link
 
     ensure_local_key_link()
+    # The push-back link .106 -> .104 analytics_db (postgres_fdw, user mapping password from
+    # secrets.json, never on a command line) and each app's user columns from the registry.
+    install_pushback_link(registry)
+
+
+def install_pushback_link(registry=None) -> None:
+    """The warehouse's postgres_fdw link to analytics_db (.104) as pushback_writer, with the password
+    of secrets.json, and each app's raw user columns (for re-keying). Idempotent."""
+    from dataacuity import pushback
+
+    registry = registry or _registry()
+    with _connect("warehouse", "data_warehouse") as warehouse_su:
+        pushback.install_link(
+            warehouse_su, host="127.0.0.1", port=port("primary"), password=load_secrets()["pushback_writer"]
+        )
+        pushback.register_app_user_columns(warehouse_su, registry)
 
 
 def _registry():

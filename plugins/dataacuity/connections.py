@@ -47,6 +47,7 @@ WAREHOUSE_DBT = "warehouse_dbt"  # .106, role dbt_runner
 WAREHOUSE_ANALYTICS = "warehouse_analytics"  # .106, role analytics_user
 WAREHOUSE_ADMIN = "warehouse_admin"  # .106, role warehouse_admin (audit, kill switch)
 WAREHOUSE_MONITOR = "warehouse_monitor"  # .106, role pipeline_monitor (freshness, alert outbox)
+WAREHOUSE_PUSHBACK = "warehouse_pushback"  # .106, role pushback_agent (push_back__{app} DAGs)
 COMPLIANCE = "compliance_118"  # .118, role compliance_admin
 COMPLIANCE_USER = "compliance_user_118"  # .118, role compliance_user
 ALERTMANAGER = "alertmanager"  # HTTP

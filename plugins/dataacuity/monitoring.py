@@ -93,3 +93,30 @@ def check_source_freshness(registry: Registry | None = None, generator_url: str 
     stale = {f.table.key: f.severity for f in results if f.severity}
     quiet = sorted(f.table.key for f in results if f.quiet)
     return {"tables": len(results), "stale": stale, "quiet": quiet, "resolved": len(to_resolve)}
+
+
+def check_pushback_lag() -> dict:
+    """Push-back lag (runbook 10.4) read on .104 over the link: PushBackStale P1 per app when a
+    summary is older than 1 hour, resolved (when firing) once it is fresh again."""
+    from dataacuity import pushback
+
+    client = AlertmanagerClient.from_connection(connections.ALERTMANAGER)
+    with connections.connect(
+        connections.WAREHOUSE_MONITOR, autocommit=True, statement_timeout=STATEMENT_TIMEOUT
+    ) as conn:
+        lags = pushback.summary_lags(conn)
+    for lag in lags:
+        log.info(
+            "push-back lag %s.%s: %s s (last_updated_at %s)", lag.app, lag.summary, lag.lag_seconds, lag.last_updated_at
+        )
+    firing, fresh = pushback.stale_alerts(lags)
+    notify(firing, client=client)
+    try:
+        active = client.active_alerts({"alertname": pushback.STALE_ALERTNAME})
+    except AlertmanagerError as error:
+        log.error("cannot list active alerts (%s); resolving next run", error)
+        active = []
+    active_keys = {tuple(sorted(a["labels"].items())) for a in active}
+    to_resolve = [a for a in fresh if tuple(sorted(a.labels.items())) in active_keys]
+    notify(to_resolve, resolve=True, client=client)
+    return {"summaries": len(lags), "stale": sorted({a.labels["app"] for a in firing}), "resolved": len(to_resolve)}

@@ -42,6 +42,11 @@ SAMPLE_CALLS: dict[str, tuple[str, bool]] = {
     "compliance.discard_pending_keys()": ("", True),
     "ops.kill_switch_revoke_write_paths()": ("", True),
     "ops.kill_switch_restore_write_paths()": ("", True),
+    "pushback.rekey(text)": ("'attack_probe_app'", True),
+    "pushback.register_app_user_columns(text,jsonb)": ("'attack_probe_app', '[]'::jsonb", True),
+    "pushback.summary_columns(text)": ("'fct_ledger_transactions_anon'", True),
+    "pushback.refresh_summary(text,text,text)": ("'attack_probe_app', 'x', 'not_its_summary'", True),
+    "pushback.summary_lag()": ("", False),  # ages move between two calls
     # .118
     "compliance.begin_rotation(text[],text,text,text)": (
         "ARRAY['device'], 'attack test: planted objects', 'tester', NULL",

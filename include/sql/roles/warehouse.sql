@@ -43,3 +43,10 @@ BEGIN
     CREATE ROLE pipeline_monitor LOGIN;
 EXCEPTION WHEN duplicate_object THEN NULL;
 END $$;
+DO $$
+BEGIN
+    -- push_back__{app} DAGs (warehouse_pushback): may only EXECUTE pushback.refresh_summary() and
+    -- read the dbt results its PII gate checks (include/sql/warehouse/0400_pushback.sql).
+    CREATE ROLE pushback_agent LOGIN NOINHERIT;
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;

@@ -1,0 +1,169 @@
+"""The transform's Cosmos watcher mode, made cheap per model (issue 11: a run within 1.5x of one
+`dbt build` while keeping a task per model and per model's tests).
+
+Cosmos 1.15 `ExecutionMode.WATCHER` runs ONE `dbt build` (the producer task) and renders a sensor
+task per model and per model's tests that reports dbt's status for that node. Stock, each sensor
+starts on a worker (a process that parses the DAG file), defers, and resumes on a worker: two task
+starts per node, about 250 on this project, which on 2 cores costs more than the build itself.
+
+`make_consumers_cheap()` turns every sensor of the task group into a *start-from-trigger* task: the
+scheduler hands it straight to the triggerer, where `NodeStatusTrigger` reads the node's status
+from the producer's XCom and ends the task there (TaskSuccessEvent / TaskSkippedEvent) with no
+worker at all. Only a failure goes back to a worker (Cosmos' execute_complete raises it, so
+on_failure_callback, retries and TaskFailed work as for any task), and a retry (try 2+) falls back
+to Cosmos' own `dbt run/test --select <node>` on a worker, as in LOCAL mode.
+
+The producer is made upstream of the root sensors (trigger rule all_done), so every sensor reads
+a final status once: no polling, and `dag.test()` runs the producer first. Sensors still follow
+the dbt graph, so a failed model or test leaves everything downstream upstream_failed (never
+retried on top of data that failed its tests).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PRODUCER_TASK_ID = "dbt_producer_watcher"  # cosmos.constants.PRODUCER_WATCHER_TASK_ID
+TRIGGER_CLASSPATH = "dataacuity.transform_watch.NodeStatusTrigger"
+
+
+def _watcher_trigger_base():
+    from cosmos.operators._watcher.triggerer import WatcherTrigger
+
+    return WatcherTrigger
+
+
+class NodeStatusTrigger(_watcher_trigger_base()):  # type: ignore[misc]
+    """Cosmos' WatcherTrigger, started by the scheduler (start_from_trigger) and ending the task in
+    the triggerer when the node succeeded or was skipped. run_id and map_index come from the task
+    instance the triggerer attaches, so the trigger's kwargs are static (serialised with the DAG)."""
+
+    def __init__(
+        self,
+        model_unique_id: str,
+        producer_task_id: str,
+        dag_id: str,
+        run_id: str | None = None,
+        map_index: int | None = None,
+        poke_interval: float = 2.0,
+        is_test_sensor: bool = False,
+        **kwargs: Any,
+    ):
+        super().__init__(
+            model_unique_id=model_unique_id,
+            producer_task_id=producer_task_id,
+            dag_id=dag_id,
+            run_id=run_id,  # type: ignore[arg-type]
+            map_index=map_index,
+            poke_interval=poke_interval,
+            is_test_sensor=is_test_sensor,
+        )
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        _, kwargs = super().serialize()
+        return TRIGGER_CLASSPATH, kwargs
+
+    async def run(self):
+        import asyncio
+
+        from airflow.triggers.base import TaskSkippedEvent, TaskSuccessEvent, TriggerEvent
+        from cosmos.listeners.dag_run_listener import EventStatus
+        from cosmos.operators._watcher.state import (
+            ProducerTaskState,
+            is_dbt_node_status_failed,
+            is_dbt_node_status_skipped,
+            is_dbt_node_status_success,
+        )
+        from cosmos.operators._watcher.triggerer import WatcherEventReason
+
+        ti = getattr(self, "task_instance", None)
+        if self.run_id is None and ti is not None:
+            self.run_id = ti.run_id
+            self.map_index = getattr(ti, "map_index", -1)
+        try_number = getattr(ti, "try_number", 1) or 1
+        while True:
+            producer_state = await self._get_producer_task_status()
+            terminal = producer_state in (
+                ProducerTaskState.SUCCESS,
+                ProducerTaskState.FAILED,
+                ProducerTaskState.SKIPPED,
+                "upstream_failed",
+                "removed",
+            )
+            if try_number > 1 and terminal:
+                # A retry or a clear from the UI: run the node on a worker (Cosmos' fallback).
+                yield TriggerEvent({"status": EventStatus.FAILED, "reason": WatcherEventReason.PRODUCER_SKIPPED})
+                return
+            status, _ = await self._parse_dbt_node_status_and_compiled_sql()
+            if is_dbt_node_status_success(status):
+                self.log.info("dbt node %s: %s", self.model_unique_id, status)
+                yield TaskSuccessEvent()
+                return
+            if is_dbt_node_status_skipped(status):
+                self.log.info("dbt node %s was skipped by dbt", self.model_unique_id)
+                yield TaskSkippedEvent()
+                return
+            if is_dbt_node_status_failed(status):
+                yield TriggerEvent({"status": EventStatus.FAILED, "reason": WatcherEventReason.NODE_FAILED})
+                return
+            if producer_state == ProducerTaskState.FAILED:
+                yield TriggerEvent({"status": EventStatus.FAILED, "reason": WatcherEventReason.PRODUCER_FAILED})
+                return
+            if producer_state == ProducerTaskState.SUCCESS:  # not run by dbt (ephemeral, empty, tests-less)
+                yield TaskSuccessEvent()
+                return
+            if terminal:  # the producer never ran (kill switch, upstream failure) or was skipped
+                self.log.info(
+                    "producer %s is %s: nothing ran for %s", self.producer_task_id, producer_state, self.model_unique_id
+                )
+                yield TaskSkippedEvent()
+                return
+            await asyncio.sleep(self.poke_interval)
+
+
+def make_consumers_cheap(task_group, poke_interval: float = 2.0) -> int:
+    """Start every watcher sensor of `task_group` from the triggerer (see the module doc); make the
+    producer upstream of the root sensors. Returns how many sensors were changed."""
+    from airflow.sdk.bases.operator import BaseOperator  # noqa: F401  (Airflow first, then Cosmos)
+    from airflow.triggers.base import StartTriggerArgs
+    from cosmos.operators._watcher.base import BaseConsumerSensor
+
+    producer = None
+    sensors = []
+    for task in task_group.children.values() if hasattr(task_group, "children") else []:
+        for leaf in _walk(task):
+            if leaf.task_id.endswith(PRODUCER_TASK_ID):
+                producer = leaf
+            elif isinstance(leaf, BaseConsumerSensor):
+                sensors.append(leaf)
+    if producer is None:
+        raise ValueError(f"no {PRODUCER_TASK_ID} task in {task_group.group_id}: is the execution mode WATCHER?")
+    sensor_ids = {s.task_id for s in sensors}
+    for sensor in sensors:
+        sensor.start_from_trigger = True
+        sensor.start_trigger_args = StartTriggerArgs(
+            trigger_cls=TRIGGER_CLASSPATH,
+            trigger_kwargs={
+                "model_unique_id": sensor.model_unique_id,
+                "producer_task_id": producer.task_id,
+                "dag_id": sensor.dag_id,
+                "poke_interval": poke_interval,
+                "is_test_sensor": sensor.is_test_sensor,
+            },
+            next_method="execute_complete",
+            next_kwargs=None,
+            timeout=None,
+        )
+        if not (set(sensor.upstream_task_ids) & sensor_ids):  # a root of the dbt graph
+            producer >> sensor
+            sensor.trigger_rule = "all_done"
+    return len(sensors)
+
+
+def _walk(node):
+    children = getattr(node, "children", None)
+    if children is None:
+        yield node
+        return
+    for child in children.values():
+        yield from _walk(child)
