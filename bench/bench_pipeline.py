@@ -67,7 +67,7 @@ def _local_env() -> dict[str, str]:
 
 
 def _traffic_and_extract(registry) -> int:
-    from tools import seed_sources
+    from tools import seed as seed_sources
     from tools.pipeline import extract_all
 
     deadline = time.monotonic() + TRAFFIC_SECONDS

@@ -11,7 +11,8 @@
 -- 4. An event trigger refuses, at the statement that tries it, every way a writer role could keep
 --    writing (or leak PII) through another role while the kill switch revokes its members:
 --    SECURITY DEFINER code owned by a writer role, write privileges on writer-owned objects granted
---    to anyone, any privilege on raw/staging granted beyond dbt_writer, and default privileges
+--    to anyone, any privilege on raw/staging granted beyond its readers (ops.pii_layer_readers()), a
+--    login or member on a reader other than dbt_writer, and default privileges
 --    that would do either for objects created later.
 
 -- 2. -------------------------------------------------------------------------------------------
@@ -53,6 +54,16 @@ GRANT EXECUTE ON FUNCTION ops.writer_roles() TO PUBLIC;
 
 -- Every violation of the fence, one row each (empty = clean). Used by the event trigger and by the
 -- foundation audit (include/sql/audit/writer_fence.sql), so both check exactly the same thing.
+-- The readers of the PII layers (raw, staging): dbt_writer, and the push-back's NOLOGIN owner
+-- `pushback_owner` (0400_pushback.sql: it reads the app user columns of raw to re-key pseudonyms to
+-- an app's own ids inside the database; nobody is a member and its SECURITY DEFINER functions are
+-- the only way in, which the fence below also enforces).
+CREATE FUNCTION ops.pii_layer_readers() RETURNS name[]
+    LANGUAGE sql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$ SELECT ARRAY['dbt_writer', 'pushback_owner']::name[] $$;
+GRANT EXECUTE ON FUNCTION ops.pii_layer_readers() TO PUBLIC;
+
 CREATE FUNCTION ops.writer_fence_violations()
     RETURNS TABLE (kind text, object text, detail text)
     LANGUAGE sql STABLE
@@ -76,7 +87,7 @@ AS $$
       AND a.grantee <> c.relowner
       AND a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'TRIGGER', 'USAGE')
     UNION ALL
-    -- raw and staging hold personal data: readable by dbt_writer only.
+    -- raw and staging hold personal data: readable by ops.pii_layer_readers() only.
     SELECT 'pii_layer_granted',
            c.oid::regclass::text,
            CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END || ' has ' || a.privilege_type
@@ -85,9 +96,9 @@ AS $$
     CROSS JOIN LATERAL aclexplode(c.relacl) a
     WHERE n.nspname IN ('raw', 'staging')
       AND a.grantee <> c.relowner
-      AND (a.grantee = 0 OR pg_get_userbyid(a.grantee) <> 'dbt_writer')
+      AND (a.grantee = 0 OR pg_get_userbyid(a.grantee) <> ALL (ops.pii_layer_readers()))
     UNION ALL
-    -- column privileges on raw/staging beyond dbt_writer
+    -- column privileges on raw/staging beyond those readers
     SELECT 'pii_layer_granted',
            c.oid::regclass::text || '.' || quote_ident(att.attname),
            CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END || ' has ' || a.privilege_type
@@ -96,7 +107,7 @@ AS $$
     JOIN pg_namespace n ON n.oid = c.relnamespace
     CROSS JOIN LATERAL aclexplode(att.attacl) a
     WHERE n.nspname IN ('raw', 'staging') AND att.attacl IS NOT NULL
-      AND (a.grantee = 0 OR pg_get_userbyid(a.grantee) <> 'dbt_writer')
+      AND (a.grantee = 0 OR pg_get_userbyid(a.grantee) <> ALL (ops.pii_layer_readers()))
     UNION ALL
     -- default privileges of a writer role that would do any of the above for objects created later
     SELECT 'default_privilege_of_writer',
@@ -111,7 +122,7 @@ AS $$
       AND a.grantee <> d.defaclrole
       AND (a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'TRIGGER', 'USAGE', 'EXECUTE')
            OR (d.defaclnamespace::regnamespace::text IN ('raw', 'staging')
-               AND (a.grantee = 0 OR pg_get_userbyid(a.grantee) <> 'dbt_writer')))
+               AND (a.grantee = 0 OR pg_get_userbyid(a.grantee) <> ALL (ops.pii_layer_readers()))))
       AND NOT (d.defaclobjtype = 'T' AND a.grantee = 0)   -- types: USAGE for PUBLIC is harmless
     UNION ALL
     -- a writer role whose new functions would be executable by PUBLIC (the built-in default, back
@@ -123,6 +134,16 @@ AS $$
     WHERE r.rolname = ANY (ops.writer_roles())
       AND NOT EXISTS (SELECT 1 FROM pg_default_acl d
                       WHERE d.defaclrole = r.oid AND d.defaclnamespace = 0 AND d.defaclobjtype = 'f')
+    UNION ALL
+    -- a PII reader other than dbt_writer is a NOLOGIN owner of audited code: nobody may log in as
+    -- it or become it (a member would read raw directly)
+    SELECT 'pii_reader_reachable',
+           r.rolname::text,
+           CASE WHEN r.rolcanlogin THEN 'can log in' ELSE 'member ' || pg_get_userbyid(m.member) END
+    FROM pg_roles r
+    LEFT JOIN pg_auth_members m ON m.roleid = r.oid
+    WHERE r.rolname = ANY (ops.pii_layer_readers()) AND r.rolname <> 'dbt_writer'
+      AND (r.rolcanlogin OR m.member IS NOT NULL)
 $$;
 GRANT EXECUTE ON FUNCTION ops.writer_fence_violations() TO PUBLIC;
 
