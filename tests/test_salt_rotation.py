@@ -172,6 +172,7 @@ def test_a_wrong_phrase_is_refused_before_anything_changes(topology, warehouse, 
 
 
 def test_rotation_end_to_end_with_live_traffic_and_an_analyst(topology, registry, warehouse, salt_rotation_dag):
+    support.key_material(topology)  # remember the keys this rotation destroys (the log check searches them)
     with support.connect(topology, "compliance") as c118:
         old_user_key = bytes(
             c118.execute(
