@@ -25,7 +25,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from dataacuity import dbt, rotation
+from dataacuity import dbt_runner, rotation
 from tools import topology
 
 REPO = Path(__file__).resolve().parents[1]
@@ -127,8 +127,8 @@ def _create_bench_database(users: int) -> None:
         conn.execute("ANALYZE")
 
 
-def _run_dbt(args: list[str], target: Path) -> dbt.DbtResult:
-    result = dbt.run_dbt(args, target_path=target, env={"DA_DBT_DBNAME": BENCH_DB})
+def _run_dbt(args: list[str], target: Path) -> dbt_runner.DbtResult:
+    result = dbt_runner.run_dbt(args, target_path=target, env={"DA_DBT_DBNAME": BENCH_DB})
     if not result.ok:
         raise RuntimeError(f"dbt {' '.join(args)} failed:\n{result.output[-4000:]}")
     return result

@@ -13,7 +13,7 @@ from cosmos.constants import TestBehavior
 from dataacuity import dbt
 from dataacuity.alert_callbacks import deadline_alert
 from dataacuity.assets import raw_asset, warehouse_asset
-from dataacuity.dag_defaults import default_args
+from dataacuity.dag_defaults import default_args, tags
 from dataacuity.registry import load_registry
 
 DOC = """\
@@ -51,7 +51,6 @@ and why; no model runs.
 """
 
 REGISTRY = load_registry()
-dbt.disable_cosmos_telemetry()
 if not dbt.MANIFEST_PATH.exists():
     raise FileNotFoundError(
         f"{dbt.MANIFEST_PATH} is missing: build it with `python -m tools.build_dbt_manifest` (part of set-up)"
@@ -65,7 +64,7 @@ with DAG(
     max_active_runs=1,  # no model is ever built by two runs at once
     deadline=deadline_alert("transform", 30, "TransformDeadlineMissed"),
     default_args=default_args(retries=1),
-    tags=["transform"],
+    tags=tags("transform"),
     doc_md=DOC,
 ) as dag:
 

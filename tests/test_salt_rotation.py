@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from dataacuity import compliance, dbt, rotation
+from dataacuity import compliance, dbt_runner, rotation
 from tests.conftest import REPO
 from tests.security import support
 from tools import key_link
@@ -41,7 +41,7 @@ def warehouse(topology, seeded_sources, tmp_path_factory):
 
     extract_all()
     key_link.ensure_local_key_link()
-    result = dbt.run_dbt(
+    result = dbt_runner.run_dbt(
         ["build", "--select", "+dim_user_360_anon", "+fct_ledger_transactions_anon"],
         target_path=tmp_path_factory.mktemp("dbt_target"),
     )

@@ -17,9 +17,10 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from dataacuity.paths import REPO_ROOT
+
+REPO = REPO_ROOT
 
 
 def _airflow_env() -> None:
@@ -195,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from dataacuity.registry import load_registry
-    from tools import seed_sources, topology
+    from tools import seed, topology
 
     registry = load_registry()
 
@@ -204,10 +205,10 @@ def main(argv: list[str] | None = None) -> int:
 
     _section("synthetic source data on the primary (.104)")
     started = time.monotonic()
-    seed_sources.apply_source_schemas(dsn_for_db, registry)
-    counts = seed_sources.seed(dsn_for_db, registry, scale=1, seed=42)
+    seed.apply_source_schemas(dsn_for_db, registry)
+    counts = seed.seed(dsn_for_db, registry, scale=1, seed=42)
     print(f"  {sum(counts.values())} rows in {len(counts)} tables ({time.monotonic() - started:.1f}s)")
-    live = seed_sources.live_traffic(dsn_for_db, registry, seconds=args.live_seconds, rows_per_second=40)
+    live = seed.live_traffic(dsn_for_db, registry, seconds=args.live_seconds, rows_per_second=40)
     print(f"  live traffic for {args.live_seconds:.0f}s: {live}")
     topology.wait_for_replica()
 

@@ -220,7 +220,7 @@ def build_shadow(
 ) -> dict:
     """Build every model of the shadowed schemas (or the `select`ion: benchmarks) into the shadow
     schemas with the pending key, with their tests."""
-    from dataacuity import dbt
+    from dataacuity import dbt, dbt_runner
 
     with connect_dbt() as conn:
         conn.autocommit = True
@@ -236,7 +236,7 @@ def build_shadow(
     started = time.monotonic()
     args = dbt_build_args()
     args[args.index("--select") + 1 : args.index("--vars")] = select
-    result = dbt.run_dbt(args, conn_id=conn_id, target_path=dbt.DBT_PROJECT_DIR / DBT_TARGET, env=env)
+    result = dbt_runner.run_dbt(args, conn_id=conn_id, target_path=dbt.DBT_PROJECT_DIR / DBT_TARGET, env=env)
     seconds = round(time.monotonic() - started, 3)
     if not result.ok:
         failed = sorted(uid for uid, status in result.statuses().items() if status not in ("success", "pass"))
