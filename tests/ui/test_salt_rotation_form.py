@@ -42,8 +42,27 @@ def test_a_wrong_phrase_is_refused_by_the_form(topology, linked, airflow_ui, ui_
     assert state_snapshot(topology) == before
 
 
+def abandon_open_rotations() -> None:
+    """A rotation left open by an earlier failed run would be resumed (with its own reason): start clean."""
+    connectors = rotation.Connectors.from_airflow()
+    with connectors.compliance() as conn:
+        open_ids = [
+            r[0] for r in conn.execute("SELECT rotation_id FROM compliance.key_rotation WHERE status = 'building'")
+        ]
+    for rotation_id in open_ids:
+        current = rotation.get_rotation(rotation_id, connect_compliance=connectors.compliance)
+        rotation.abandon(
+            current,
+            "UI test: start clean",
+            connect_compliance=connectors.compliance,
+            connect_admin=connectors.admin,
+            connect_dbt=connectors.dbt,
+        )
+
+
 def test_the_right_phrase_rotates(topology, linked, airflow_ui, ui_page):
     tag = uuid.uuid4().hex[:8]
+    abandon_open_rotations()
     old_id, old_fingerprint = active_generation(topology, "ip")
     airflow_ui.open_trigger_form(ui_page, "salt_rotation")
     airflow_ui.fill_params(
