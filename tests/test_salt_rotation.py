@@ -141,12 +141,12 @@ class Ingestion(threading.Thread):
         self.errors: list[str] = []
 
     def run(self) -> None:
-        from tools import seed
+        from tools import seed as seed_sources
         from tools.pipeline import extract_all
 
         while not self.stop.is_set():
             try:
-                seed.live_traffic(
+                seed_sources.live_traffic(
                     lambda db: self.topology.dsn("primary", db), self.registry, seconds=2, rows_per_second=20
                 )
                 self.topology.wait_for_replica()
@@ -172,7 +172,6 @@ def test_a_wrong_phrase_is_refused_before_anything_changes(topology, warehouse, 
 
 
 def test_rotation_end_to_end_with_live_traffic_and_an_analyst(topology, registry, warehouse, salt_rotation_dag):
-    support.key_material(topology)  # remember the keys this rotation destroys (the log check searches them)
     with support.connect(topology, "compliance") as c118:
         old_user_key = bytes(
             c118.execute(
