@@ -4,6 +4,7 @@ encoding (read as superuser, only to search for them), and the roles a login can
 from __future__ import annotations
 
 import base64
+import hashlib
 
 import psycopg
 from psycopg import sql
@@ -31,6 +32,11 @@ def connect_as(topology, cluster: str, login: str) -> psycopg.Connection | None:
         return conn
 
 
+# Every key read during this test session, also those destroyed since by a rotation (the log check
+# at the end of the suite searches for all of them).
+SEEN_KEYS: dict[str, bytes] = {}
+
+
 def key_material(topology) -> dict[str, bytes]:
     """Every key the two hosts hold (salts, vault keys, wrap keys, the warehouse copy), by label."""
     keys: dict[str, bytes] = {}
@@ -48,6 +54,8 @@ def key_material(topology) -> dict[str, bytes]:
             keys[f".106 copy {salt_id} ({family})"] = bytes(salt)
         for (key,) in conn.execute("SELECT wrap_key FROM compliance.key_wrap"):
             keys[".106 wrap key"] = bytes(key)
+    for label, key in keys.items():
+        SEEN_KEYS[f"{label} (sha256 {hashlib.sha256(key).hexdigest()[:12]})"] = key
     return keys
 
 
