@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from dataacuity import dbt
+from dataacuity.dbt_runner import run_dbt
 from dataacuity.sqlfiles import query
 from tests.conftest import expected_hash, superuser_connect
 from tools import key_link
@@ -41,7 +42,7 @@ def built(topology, seeded_sources, tmp_path_factory):
     extract_all()
     key_link.ensure_local_key_link()
     target = tmp_path_factory.mktemp("dbt_target")
-    result = dbt.run_dbt(["build"], target_path=target)
+    result = run_dbt(["build"], target_path=target)
     assert result.ok, result.output[-6000:]
     return result, target
 
@@ -144,7 +145,7 @@ def test_a_planted_small_cell_is_caught_by_the_k_anonymity_test(built, tmp_path)
             (planted,),
         )
     try:
-        result = dbt.run_dbt(
+        result = run_dbt(
             ["test", "--select", "dim_user_360_anon,test_name:k_anonymity"], target_path=tmp_path / "target"
         )
         assert not result.ok
@@ -162,7 +163,7 @@ def relation_exists(schema: str, name: str) -> bool:
 
 
 def test_the_leaky_model_is_stopped_by_the_guard_and_downstream_skipped(built, tmp_path):
-    result = dbt.run_dbt(
+    result = run_dbt(
         ["build", "--select", "int_leaky_users+", "--vars", "{enable_leaky_model: true}"], target_path=tmp_path / "t"
     )
     assert not result.ok
@@ -176,7 +177,7 @@ def test_the_leaky_model_is_stopped_by_the_guard_and_downstream_skipped(built, t
 def test_the_pii_tests_fail_on_the_leaky_model_and_stop_downstream(built, tmp_path):
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}_pytest_{uuid.uuid4().hex[:8]}"
     try:
-        result = dbt.run_dbt(
+        result = run_dbt(
             [
                 "build",
                 "--select",
@@ -220,7 +221,7 @@ def test_the_pii_tests_fail_on_the_leaky_model_and_stop_downstream(built, tmp_pa
 
 
 def test_a_mart_without_its_contract_fails_the_build(built, tmp_path):
-    result = dbt.run_dbt(
+    result = run_dbt(
         ["build", "--select", "dim_fx_rates_daily", "--vars", "{enable_contract_violation: true}"],
         target_path=tmp_path / "t",
     )
@@ -246,7 +247,7 @@ def test_results_are_stored_for_every_invocation(built):
 
 
 def test_every_monitoring_query_runs(built, topology):
-    folder = Path(dbt.REPO) / "include" / "sql" / "monitoring"
+    folder = dbt.DBT_PROJECT_DIR.parent / "sql" / "monitoring"
     files = sorted(p.name for p in folder.glob("*.sql"))
     assert [f[:4] for f in files] == ["10_1", "10_2", "10_3", "10_4", "10_5"]
     targets = {
@@ -317,7 +318,7 @@ def test_an_incremental_run_reads_only_the_new_rows(built, tmp_path):
         ).fetchone()[0]
     topology.wait_for_replica()
     extract_all(sources=["ledger_db"])
-    result = dbt.run_dbt(
+    result = run_dbt(
         [
             "run",
             "--select",
