@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SOURCE_SQL_DIR = REPO_ROOT / "include" / "sql" / "sources"
+from dataacuity.paths import SQL_DIR
+
+SOURCE_SQL_DIR = SQL_DIR / "sources"
 
 
 _CREATE_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*?)\n\);", re.S)

@@ -12,8 +12,9 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from dataacuity.paths import REPO_ROOT
 from tools.seed.apps import generate_database, make_world
-from tools.seed.ddl import REPO_ROOT, SOURCE_SQL_DIR, source_ddl_columns
+from tools.seed.ddl import SOURCE_SQL_DIR, source_ddl_columns
 from tools.seed.world import TableRows
 
 log = logging.getLogger("tools.seed")
