@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import DAG, Param, task
 
 from dataacuity.compliance import DURABLE_FAMILIES, ROTATING_FAMILIES
-from dataacuity.dag_defaults import default_args
+from dataacuity.dag_defaults import default_args, tags
 from dataacuity.rotation import ALL, CONFIRMATION, MIN_REASON_LENGTH, rotation_failed_alert
 
 DOC = f"""\
@@ -72,7 +72,7 @@ with DAG(
         retry_exponential_backoff=False,
         on_failure_callback=rotation_failed_alert,
     ),
-    tags=["compliance"],
+    tags=tags("compliance"),
     doc_md=DOC,
     params={
         "family": Param(
