@@ -19,7 +19,7 @@ help:
 	@echo "make test    - set up everything the tests need, then lint and the whole suite"
 	@echo "make up|down|status|destroy - the local topology (four PostgreSQL clusters + Alertmanager)"
 	@echo "make bench   - benchmarks, printed as ratios against their baselines"
-	@echo "make airflow - airflow standalone against the local topology (UI on 127.0.0.1:8080)"
+	@echo "make airflow - Airflow (api-server, scheduler, dag-processor, triggerer) against the local topology (UI on 127.0.0.1:8080)"
 
 $(VENV)/.installed: requirements.txt requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -77,17 +77,16 @@ $(CURDIR)/.bench-venv/.installed: bench/requirements-peer.txt
 bench: up $(CURDIR)/.bench-venv/.installed
 	$(PY) -m bench $(BENCH_ARGS)
 
-# airflow standalone against the local topology: UI/API on http://127.0.0.1:$(AIRFLOW_PORT), user admin,
+# Airflow's components against the local topology (tools/airflow_local.py): UI/API on http://127.0.0.1:$(AIRFLOW_PORT), user admin,
 # password in $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated (printed on first start).
 AIRFLOW_PORT ?= 8080
 airflow: up manifest
-	@source <($(PY) -m tools.topology env) && \
-	export PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+	@export PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
 		AIRFLOW__API__HOST=127.0.0.1 \
 		AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
 		AIRFLOW__API__BASE_URL=http://127.0.0.1:$(AIRFLOW_PORT) \
 		AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=30 && \
-	exec airflow standalone
+	exec $(PY) -m tools.airflow_local  # each component gets only its connections (not `airflow standalone`)
 
 # Warehouse kill switch (security posture §7) from a shell, for when Airflow itself is the problem.
 # The same action as the `kill_switch` DAG, by the deployed command `dataacuity-kill-switch`

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from airflow.sdk import DAG, task
 
-from dataacuity.dag_defaults import default_args, tags
+from dataacuity.dag_defaults import COMPLIANCE_QUEUE, default_args, tags
 
 DOC = """\
 ### Foundation audit (runbook Phase 0)
@@ -14,13 +14,20 @@ Checks, each a task with a PASS/FAIL table in its log:
 - **replica**: `replica_105` reaches a hot standby (`pg_is_in_recovery()` is true);
 - **compliance_schema**: the compliance schema and its tables exist on .118;
 - **privileges**: the grants AND denials of security posture §8.4 (config/foundation_audit.yml),
-  including each app reader's isolation in analytics_db.
+  including each app reader's isolation in analytics_db;
+- **invariants**: what the adversarial suite (tests/security/) relies on: no member of a dangerous
+  predefined role (pg_read_all_data, pg_execute_server_program, ...) beyond the designed ones, no
+  CREATEROLE beyond `write_path_admin`, no SECURITY DEFINER function executable by PUBLIC, and the
+  warehouse writer fence clean and its event trigger enabled.
 
 **When it fails**: open the failed task's log; the table names the check and what was found.
 A failed *connections* check is a credential or network problem (fix the Airflow connection);
 *replica* false means `replica_105` points at a primary — stop the extract DAGs until fixed;
 a *privileges* failure is a security regression: re-apply `include/sql` (`make up` locally) and
 tell the security owner. `etl_user MEMBER of etl_writer = False` means the kill switch is engaged.
+An *invariants* failure names the role, function or grant: someone granted a dangerous role, gave
+PUBLIC a privileged function, or planted a route around the kill switch. Treat it as a security
+incident: revoke it, find who did it (the server log), tell the security owner.
 """
 
 with DAG(
@@ -29,7 +36,7 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,  # an audit of the present; past days cannot be re-audited
     max_active_runs=1,
-    default_args=default_args(retries=1),
+    default_args=default_args(retries=1, queue=COMPLIANCE_QUEUE),  # needs every credential
     tags=tags("foundation", "compliance"),
     doc_md=DOC,
 ):
@@ -59,6 +66,12 @@ with DAG(
 
         return _report(audit.check_privileges(load_registry()))
 
+    @task
+    def invariants():
+        from dataacuity import audit
+
+        return _report(audit.check_invariants())
+
     def _report(results):
         import logging
 
@@ -72,3 +85,4 @@ with DAG(
     replica()
     compliance_schema()
     privileges()
+    invariants()

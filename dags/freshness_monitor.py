@@ -17,7 +17,9 @@ Every 5 minutes, for every table of `config/sources.yml`: lag = now - newest eve
 - fresh again: the alerts are resolved. While stale they are re-sent every run.
 
 First task `drain_outbox` delivers alerts queued while Alertmanager was unreachable
-(`ops.alert_outbox`). The task log shows the whole lag table.
+(`ops.alert_outbox`); when it delivers alerts that had been held back it pages **AlertsUndelivered
+(P1)**. The last task `alerts_delivered` FAILS while anything is still undelivered: an alert that
+cannot be delivered is not success. The task log shows the whole lag table.
 
 **When it fails**: the monitor itself is blind, not the pipeline: check the `warehouse_monitor`
 and `alertmanager` connections, then `docs/runbooks/SourceStale.md`. When it pages: the runbook
@@ -47,4 +49,10 @@ with DAG(
 
         return check_source_freshness()
 
-    drain_outbox() >> check_sources()
+    @task(trigger_rule="all_done")  # also after a failed check: whatever was queued must be reported
+    def alerts_delivered() -> None:
+        from dataacuity.monitoring import assert_alerts_delivered
+
+        assert_alerts_delivered()
+
+    drain_outbox() >> check_sources() >> alerts_delivered()

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, Param, task
 
-from dataacuity.dag_defaults import default_args, tags
+from dataacuity.dag_defaults import COMPLIANCE_QUEUE, default_args, tags
 from dataacuity.kill_switch import CONFIRMATIONS, MIN_REASON_LENGTH
 
 DOC = f"""\
@@ -48,7 +48,9 @@ with DAG(
     catchup=False,
     max_active_runs=1,  # engage and release never overlap (the DB row lock serialises them too)
     # Fast retries: a retry is always safe (idempotent) and a kill switch must not wait minutes.
-    default_args=default_args(retries=2, retry_delay=timedelta(seconds=5), retry_exponential_backoff=False),
+    default_args=default_args(
+        retries=2, retry_delay=timedelta(seconds=5), retry_exponential_backoff=False, queue=COMPLIANCE_QUEUE
+    ),
     tags=tags("compliance"),
     doc_md=DOC,
     params={

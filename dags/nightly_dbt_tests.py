@@ -2,12 +2,12 @@
 
 from datetime import datetime
 
-from airflow.sdk import DAG
+from airflow.sdk import DAG, task
 from cosmos.constants import InvocationMode
 from cosmos.operators.local import DbtTestLocalOperator
 
 from dataacuity import dbt
-from dataacuity.alert_callbacks import deadline_alert, task_failure_alert
+from dataacuity.alert_callbacks import deadline_alert
 from dataacuity.dag_defaults import default_args, tags
 
 DOC = """\
@@ -28,6 +28,10 @@ run_id = (SELECT max(run_id) FROM dbt_artifacts.test_results) AND status != 'pas
 - `not_null` / `unique`: a data problem; fix the model and run `dbt build --select <model>`.
 - the task errored before testing (connection, `compliance.hash_keys is empty`): fix that and
   clear the task; nothing was tested that night.
+
+**While the kill switch is engaged** the run does not test and does not page as a test failure:
+`kill_switch_gate` is skipped with who engaged it, when and why (and `dbt_test_full` with it), and
+the `KillSwitchEngaged` P1 is re-sent. Trigger the DAG again after the release.
 """
 
 with DAG(
@@ -41,7 +45,17 @@ with DAG(
     tags=tags("transform", "compliance"),
     doc_md=DOC,
 ) as dag:
-    DbtTestLocalOperator(
+
+    @task
+    def kill_switch_gate() -> None:
+        """Skip the night's tests (not fail them) while the kill switch is engaged, saying so."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        st = dbt.engaged_kill_switch()
+        if st is not None:
+            raise AirflowSkipException(dbt.report_kill_switch(st, "nightly dbt tests"))
+
+    kill_switch_gate() >> DbtTestLocalOperator(
         task_id="dbt_test_full",
         project_dir=str(dbt.DBT_PROJECT_DIR),
         profile_config=dbt.profile_config(),
@@ -49,6 +63,6 @@ with DAG(
         install_deps=False,
         vars={"full_scan": True},
         env=dbt.airflow_run_id_env(),
-        on_failure_callback=[task_failure_alert, dbt.nightly_tests_failed_alert],
+        on_failure_callback=dbt.nightly_tests_failure_callback,
         doc_md="`dbt test --vars '{full_scan: true}'` on include/dbt; fails when any test fails.",
     )

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import DAG, Param, task
 
 from dataacuity.compliance import DURABLE_FAMILIES, ROTATING_FAMILIES
-from dataacuity.dag_defaults import default_args, tags
+from dataacuity.dag_defaults import COMPLIANCE_QUEUE, default_args, tags
 from dataacuity.rotation import ALL, CONFIRMATION, MIN_REASON_LENGTH, rotation_failed_alert
 
 DOC = f"""\
@@ -71,6 +71,7 @@ with DAG(
         retry_delay=timedelta(seconds=5),
         retry_exponential_backoff=False,
         on_failure_callback=rotation_failed_alert,
+        queue=COMPLIANCE_QUEUE,  # the compliance credentials live on that worker only
     ),
     tags=tags("compliance"),
     doc_md=DOC,

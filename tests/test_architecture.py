@@ -38,6 +38,7 @@ CONNECT_CALLS = {
 CONNECT_NAMES = {"PostgresHook", "get_connection"}
 # The alert transport and outbox: only the alerting package calls these.
 ALERT_TRANSPORT_CALLS = {"post_payloads", "fire", "send_or_queue", "queue_alerts"}
+OWN_PACKAGES = ("dataacuity", "tools")
 HTTP_MODULES = ("urllib.request", "http.client", "requests", "httpx", "aiohttp", "urllib3")
 
 
@@ -269,7 +270,7 @@ def test_the_repo_root_comes_from_one_place():
     assert found == []
 
 
-def test_every_dataacuity_import_resolves():
+def test_every_package_and_tools_import_resolves():
     """A name imported from the package exists there (lazy imports in callbacks included: a moved
     function must not turn into an ImportError that only the failure path would hit)."""
     import importlib
@@ -290,7 +291,11 @@ def test_every_dataacuity_import_resolves():
         for node in ast.walk(tree):
             if id(node) in skip:
                 continue
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("dataacuity"):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.level == 0
+                and (node.module or "").split(".")[0] in OWN_PACKAGES
+            ):
                 module = importlib.import_module(node.module)
                 missing += [
                     f"{rel}:{node.lineno} {node.module}.{alias.name}"

@@ -204,6 +204,15 @@ def test_the_pii_tests_fail_on_the_leaky_model_and_stop_downstream(built, tmp_pa
             (run_id,),
         ).fetchall()
         leaky = {(r[0], r[1], r[3]) for r in stored}
+        # a failing PII test names the model AND the columns (issue 10)
+        columns = dict(
+            conn.execute(
+                "SELECT test_type, column_name FROM dbt_artifacts.test_results WHERE run_id = %s AND status = 'fail'",
+                (run_id,),
+            ).fetchall()
+        )
+        assert {"contact", "mobile", "reference_code"} <= set(columns["no_pii_values"].split(", ")), columns
+        assert "mobile" in columns["no_pii_column_names"].split(", "), columns
         assert ("no_pii_values", "fail", "int_leaky_users") in leaky
         assert ("no_pii_column_names", "fail", "int_leaky_users") in leaky
         assert ("no_pii_values", "skipped", "int_leaky_downstream") in leaky
@@ -220,16 +229,58 @@ def test_the_pii_tests_fail_on_the_leaky_model_and_stop_downstream(built, tmp_pa
         assert "@" not in (messages[0] or "")
 
 
-def test_a_mart_without_its_contract_fails_the_build(built, tmp_path):
+def test_a_mart_without_its_contract_stops_only_itself_and_its_dependants(built, tmp_path):
     result = run_dbt(
-        ["build", "--select", "dim_fx_rates_daily", "--vars", "{enable_contract_violation: true}"],
+        [
+            "build",
+            "--select",
+            "dim_fx_rates_daily",
+            "mart_without_contract+",
+            "--vars",
+            "{enable_contract_violation: true}",
+        ],
         target_path=tmp_path / "t",
     )
     assert not result.ok
+    assert result.status_of("mart_without_contract") == "error"
+    assert result.status_of("mart_without_contract_downstream") == "skipped"
+    assert result.status_of("dim_fx_rates_daily") == "success"  # an unrelated mart is built
     assert "Model contract check failed" in result.output
     for missing in ("meta.owner missing", "meta.compliance_class", "meta.primary_key missing", "missing PII test"):
         assert missing in result.output, missing
-    assert result.statuses() == {}  # the check aborts the build before any node runs
+    assert not relation_exists("marts", "mart_without_contract")
+
+
+def test_the_pii_guard_cannot_be_switched_off_outside_the_leaky_fixtures(built, tmp_path):
+    result = run_dbt(
+        ["build", "--select", "int_guard_switched_off", "--vars", "{enable_guard_override: true}"],
+        target_path=tmp_path / "t",
+    )
+    assert result.status_of("int_guard_switched_off") == "error"
+    assert "pii_guard may be switched off only for the test fixtures in models/leaky/" in result.output
+    assert not relation_exists("intermediate", "int_guard_switched_off")
+
+
+def test_column_name_rules_are_per_source_table(built, tmp_path):
+    """`description` is PII in ledger_db.transactions (registry free_text), not in markets_db."""
+    result = run_dbt(
+        [
+            "build",
+            "--select",
+            "int_guard_cross_source",
+            "int_guard_same_source",
+            "--vars",
+            "{enable_source_rule_fixtures: true}",
+        ],
+        target_path=tmp_path / "t",
+    )
+    try:
+        assert result.status_of("int_guard_cross_source") == "success"
+        assert result.status_of("int_guard_same_source") == "error"
+        assert "column description (registry PII column)" in result.output
+    finally:
+        with dbt_writer() as conn:
+            conn.execute("DROP TABLE IF EXISTS intermediate.int_guard_cross_source")
 
 
 def test_results_are_stored_for_every_invocation(built):

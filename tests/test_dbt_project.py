@@ -186,9 +186,11 @@ def test_transform_and_nightly_dags(manifest, registry):
 
     nightly = DagBag(dag_folder=str(REPO / "dags" / "nightly_dbt_tests.py"))
     assert nightly.import_errors == {}
-    (test_task,) = nightly.dags["nightly_dbt_tests"].tasks
+    test_task = nightly.dags["nightly_dbt_tests"].get_task("dbt_test_full")
     assert test_task.vars == {"full_scan": True}
-    assert dbt.nightly_tests_failed_alert in test_task.on_failure_callback
+    assert test_task.upstream_task_ids == {"kill_switch_gate"}
+    callbacks = test_task.on_failure_callback
+    assert dbt.nightly_tests_failure_callback in (callbacks if isinstance(callbacks, list) else [callbacks])
 
 
 def test_nightly_failure_pages_p1(topology, alertmanager, webhook, monkeypatch):

@@ -221,9 +221,10 @@ def test_engage_stops_every_write_and_release_lands_everything_held(
         dbt.rollback()
         with pytest.raises(ks.WritesRefusedError, match="oncall-jane"):
             ks.assert_writes_allowed(dbt)
-    # The monitor (alerts, freshness) is not touched by the switch.
+    # The monitor (alerts, freshness from the batch log; it never reads raw) is not touched by the switch.
     with psycopg.connect(topology.dsn("warehouse", "data_warehouse", "pipeline_monitor")) as monitor:
-        assert monitor.execute(f"SELECT count(*) FROM {RAW}").fetchone()[0] == 100
+        landed = "SELECT sum(rows_inserted) FROM etl.extract_batch WHERE source_db = %s AND status = 'success'"
+        assert monitor.execute(landed, (LAB_DB,)).fetchone()[0] == 100
         assert ks.status(monitor).engaged
 
     # Compliance record: who, when, why, what.

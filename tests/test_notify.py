@@ -103,3 +103,16 @@ def test_outbox_write_failing_after_alertmanager_failed_raises(topology):
 
     with pytest.raises(AlertDeliveryError, match="outbox write failed"):
         notify([_alert(tag)], client=_down(), connect_outbox=analytics)
+
+
+def test_the_defaults_are_the_airflow_connections(topology, alertmanager, client, outbox, monkeypatch):
+    """No client, no outbox given: the `alertmanager` and `warehouse_monitor` Airflow connections."""
+    _, rows = outbox
+    tag = uuid.uuid4().hex[:8]
+    monkeypatch.setenv("AIRFLOW_CONN_ALERTMANAGER", alertmanager)
+    assert notify([_alert(tag)]) == "sent"
+    assert client.active_alerts({"dag_id": f"notify_{tag}"})
+    assert notify([_alert(tag)], resolve=True) == "sent"
+    monkeypatch.setenv("AIRFLOW_CONN_ALERTMANAGER", f"http://127.0.0.1:{_free_port()}")
+    assert notify([_alert(tag)]) == "queued"  # through warehouse_monitor (pipeline_monitor)
+    assert [action for action, _ in rows(tag)] == ["fire"]

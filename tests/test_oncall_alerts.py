@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -15,8 +16,11 @@ from dataacuity.registry import parse_registry
 from tests.conftest import REPO, superuser_connect
 
 LAB_DB = "freshness_lab"
+_SAST_HOUR = datetime.now(ZoneInfo("Africa/Johannesburg")).hour
+# night_orders: active for one hour that is never "now" (3 h ahead of South African time)
+NIGHT_HOURS = f"{(_SAST_HOUR + 3) % 24:02d}:00-{(_SAST_HOUR + 4) % 24 or 24:02d}:00"
 REGISTRY = parse_registry(
-    """
+    f"""
 sources:
   freshness_lab:
     app: lab
@@ -28,8 +32,28 @@ sources:
         event_time: created_at
         primary_key: [id]
         expected_interval_minutes: 5
+        active_hours: "00:00-24:00"
+      night_orders:
+        kind: event
+        mode: incremental
+        cursor: updated_at
+        primary_key: [id]
+        expected_interval_minutes: 5
+        active_hours: "{NIGHT_HOURS}"
+      quiet_orders:
+        kind: event
+        mode: incremental
+        cursor: updated_at
+        primary_key: [id]
+        expected_interval_minutes: 5
+      countries:
+        kind: dimension
+        mode: snapshot
+        primary_key: [id]
+        expected_interval_minutes: 60
 """
 )
+TABLES = [t.name for t in REGISTRY.tables()]
 
 
 @pytest.fixture
@@ -47,40 +71,57 @@ def lab(topology, warehouse_su):
     with superuser_connect("primary", "postgres") as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {LAB_DB} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {LAB_DB}")
-    warehouse_su.execute(f"DROP TABLE IF EXISTS raw.{LAB_DB}__orders")
+    for table in TABLES:
+        warehouse_su.execute(f"DROP TABLE IF EXISTS raw.{LAB_DB}__{table}")
     warehouse_su.execute("DELETE FROM etl.extract_watermark WHERE source_db = %s", (LAB_DB,))
+    warehouse_su.execute("DELETE FROM etl.extract_batch WHERE source_db = %s", (LAB_DB,))
     with superuser_connect("primary", LAB_DB) as conn:
-        conn.execute(
-            "CREATE TABLE orders (id bigserial PRIMARY KEY, amount numeric(18,2),"
-            " created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())"
-        )
+        for table in TABLES:
+            conn.execute(
+                f"CREATE TABLE {table} (id bigserial PRIMARY KEY, amount numeric(18,2),"
+                " created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())"
+            )
         yield conn
 
 
-def add_orders(conn, minutes_ago: int, count: int = 3) -> None:
+def add_rows(conn, minutes_ago: int, count: int = 3, table: str = "orders") -> None:
     conn.execute(
-        "INSERT INTO orders (amount, created_at) SELECT 10, now() - make_interval(mins => %s)"
+        f"INSERT INTO {table} (amount, created_at) SELECT 10, now() - make_interval(mins => %s)"
         " FROM generate_series(1, %s)",
         (minutes_ago, count),
     )
 
 
-def extract(topology) -> None:
+def extract(topology, tables=("orders",)) -> None:
     topology.wait_for_replica()
-    extract_table(
-        REGISTRY.table(LAB_DB, "orders"),
-        lambda: psycopg.connect(topology.dsn("replica", LAB_DB, "etl_reader")),
-        lambda: psycopg.connect(topology.dsn("warehouse", "data_warehouse", "etl_user")),
+    for table in tables:
+        extract_table(
+            REGISTRY.table(LAB_DB, table),
+            lambda: psycopg.connect(topology.dsn("replica", LAB_DB, "etl_reader")),
+            lambda: psycopg.connect(topology.dsn("warehouse", "data_warehouse", "etl_user")),
+        )
+
+
+def pipeline_stopped(warehouse_su, minutes: int) -> None:
+    """The extracts stopped `minutes` ago: every batch of the lab finished that much earlier."""
+    warehouse_su.execute(
+        "UPDATE etl.extract_batch SET finished_at = finished_at - make_interval(mins => %s) WHERE source_db = %s",
+        (minutes, LAB_DB),
     )
 
 
-def test_stale_source_tickets_p2_then_resolves_after_extract(topology, lab, am_env, webhook):
-    add_orders(lab, minutes_ago=12)
+def only_orders(result: dict) -> dict:
+    return {k: v for k, v in result["stale"].items() if k == f"{LAB_DB}.orders"}
+
+
+def test_pipeline_behind_tickets_p2_then_resolves_after_extract(topology, lab, warehouse_su, am_env, webhook):
+    add_rows(lab, minutes_ago=0)
     extract(topology)
-    add_orders(lab, minutes_ago=0)  # the primary keeps changing, but nobody extracts
+    pipeline_stopped(warehouse_su, minutes=12)
+    add_rows(lab, minutes_ago=0)  # the primary keeps changing, but nobody extracts
     result = check_source_freshness(REGISTRY, generator_url="http://airflow.local/run/1")
-    assert result["stale"] == {f"{LAB_DB}.orders": "P2"}
-    (ticket,) = webhook.wait("/ticket", source_db=LAB_DB, table="orders")
+    assert only_orders(result) == {f"{LAB_DB}.orders": "P2"}
+    (ticket,) = webhook.wait("/ticket", alertname="SourceStale", source_db=LAB_DB, table="orders")
     assert ticket["labels"] == {
         "alertname": "SourceStale",
         "severity": "P2",
@@ -91,29 +132,79 @@ def test_stale_source_tickets_p2_then_resolves_after_extract(topology, lab, am_e
     assert 11.5 < float(ticket["annotations"]["lag_minutes"].split()[0]) < 14
     assert ticket["annotations"]["runbook_url"].endswith("SourceStale.md")
     assert ticket["generatorURL"] == "http://airflow.local/run/1"
-    assert not webhook.alerts("/pager", source_db=LAB_DB)
+    assert not webhook.alerts("/pager", source_db=LAB_DB, table="orders")
 
     extract(topology)  # extraction resumes
     result = check_source_freshness(REGISTRY)
-    assert result["stale"] == {} and result["resolved"] == 1
-    (resolved,) = webhook.wait("/ticket", status="resolved", source_db=LAB_DB, table="orders")
+    assert only_orders(result) == {}
+    (resolved,) = webhook.wait("/ticket", status="resolved", alertname="SourceStale", source_db=LAB_DB, table="orders")
     assert resolved["annotations"]["summary"] == ticket["annotations"]["summary"]
 
 
-def test_very_stale_source_pages_p1_and_its_p2_stays_quiet(topology, lab, am_env, webhook, client):
-    add_orders(lab, minutes_ago=25)
+def test_pipeline_far_behind_pages_p1_and_its_p2_stays_quiet(topology, lab, warehouse_su, am_env, webhook, client):
+    add_rows(lab, minutes_ago=0)
     extract(topology)
+    pipeline_stopped(warehouse_su, minutes=25)
     result = check_source_freshness(REGISTRY)
-    assert result["stale"] == {f"{LAB_DB}.orders": "P1"}
+    assert only_orders(result) == {f"{LAB_DB}.orders": "P1"}
     (page,) = webhook.wait("/pager", source_db=LAB_DB, table="orders")
     assert page["labels"]["severity"] == "P1"
-    states = {a["labels"]["severity"]: a["status"]["state"] for a in client.active_alerts({"source_db": LAB_DB})}
-    assert states == {"P1": "active", "P2": "suppressed"}
-    assert not webhook.alerts("/ticket", source_db=LAB_DB)
-    add_orders(lab, minutes_ago=0)
+    alerts = client.active_alerts({"source_db": LAB_DB, "table": "orders", "alertname": "SourceStale"})
+    assert {a["labels"]["severity"]: a["status"]["state"] for a in alerts} == {"P1": "active", "P2": "suppressed"}
+    assert not webhook.alerts("/ticket", source_db=LAB_DB, table="orders")
     extract(topology)
     check_source_freshness(REGISTRY)
     webhook.wait("/pager", status="resolved", source_db=LAB_DB, table="orders")
+
+
+def test_a_quiet_source_never_pages_and_only_active_event_sources_ticket(
+    topology, lab, warehouse_su, am_env, webhook, client
+):
+    """Extracts on time, no new rows for 3 hours: old events (hours ago) are not a pipeline problem.
+    The dimension and the event tables outside (or without) active hours raise nothing; the event
+    table inside its active hours raises SourceQuiet P2, which resolves when rows arrive again."""
+    for table in TABLES:
+        add_rows(lab, minutes_ago=200, table=table)
+    extract(topology, TABLES)
+    pipeline_stopped(warehouse_su, minutes=180)
+    extract(topology, TABLES)  # on time again, and nothing new anywhere
+    result = check_source_freshness(REGISTRY)
+    assert {k: v for k, v in result["stale"].items() if k.startswith(LAB_DB)} == {}
+    assert [k for k in result["quiet"] if k.startswith(LAB_DB)] == [f"{LAB_DB}.orders"]
+    # in Alertmanager, routed to the ticket receiver (never the pager)
+    (quiet,) = client.active_alerts({"alertname": "SourceQuiet", "source_db": LAB_DB})
+    assert quiet["labels"] == {"alertname": "SourceQuiet", "severity": "P2", "source_db": LAB_DB, "table": "orders"}
+    assert [r["name"] for r in quiet["receivers"]] == ["ticket"]
+    assert quiet["annotations"]["runbook_url"].endswith("SourceQuiet.md")
+    assert not webhook.alerts("/pager", "firing", source_db=LAB_DB)
+
+    add_rows(lab, minutes_ago=0)
+    extract(topology)
+    result = check_source_freshness(REGISTRY)
+    assert [k for k in result["quiet"] if k.startswith(LAB_DB)] == []
+    assert client.active_alerts({"alertname": "SourceQuiet", "source_db": LAB_DB}) == []  # resolved
+    assert not webhook.alerts("/pager", "firing", source_db=LAB_DB)
+
+
+def test_freshness_reads_the_batch_log_through_its_indexes_not_raw(topology, lab, registry):
+    """pipeline_monitor measures every registry table without touching raw (it may not read it),
+    and each lookup is an index probe on etl.extract_batch."""
+    from dataacuity import freshness
+    from dataacuity.sqlfiles import query
+
+    with psycopg.connect(topology.dsn("warehouse", "data_warehouse", "pipeline_monitor")) as conn:
+        results = freshness.measure(conn, registry)
+        assert len(results) == len(list(registry.tables()))
+        conn.execute("SET enable_seqscan = off")
+        plan = "\n".join(
+            row[0]
+            for row in conn.execute(
+                "EXPLAIN " + query("freshness/extract_progress.sql"),
+                {"source_dbs": ["ledger_db"], "table_names": ["transactions"]},
+            ).fetchall()
+        )
+    assert "raw." not in plan
+    assert "extract_batch_last_rows" in plan and "extract_batch_table_finished" in plan
 
 
 @pytest.fixture(scope="module")

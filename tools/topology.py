@@ -170,13 +170,39 @@ AIRFLOW_CONNECTIONS = {
 }
 
 
-def connection_env() -> dict[str, str]:
-    """AIRFLOW_CONN_* variables for every connection id of DESIGN §2."""
+# Which connections each Airflow service gets (issue 10: least privilege for credentials). Only the
+# components that run task code get database credentials; the compliance and admin credentials
+# live only where the compliance DAGs run (Celery queue `compliance`, dataacuity.dag_defaults).
+# primary_104 (app_writer, the apps' stand-in) is for local tooling, never for Airflow.
+# docker-compose.airflow.yml and `make airflow` (tools/airflow_local.py) follow this table;
+# tests/security/test_credentials.py checks both against it.
+_MONITOR = ("warehouse_monitor", "alertmanager")  # failure/deadline callbacks: alert, or queue in the outbox
+_PIPELINE = ("replica_105", "analytics_104", "warehouse_106", "warehouse_dbt", *_MONITOR)
+_COMPLIANCE = (*_PIPELINE, "warehouse_analytics", "warehouse_admin", "compliance_118", "compliance_user_118")
+AIRFLOW_SERVICE_CONNECTIONS: dict[str, tuple[str, ...]] = {
+    "api-server": (),
+    "scheduler": (),
+    "dag-processor": _MONITOR,  # DAG-level on_failure_callback
+    "triggerer": _MONITOR,  # deadline alerts (AsyncCallback)
+    "worker": _PIPELINE,  # Celery queue `default`: extract, transform, push-back, monitor
+    "compliance-worker": _COMPLIANCE,  # Celery queue `compliance`: kill switch, foundation audit, ...
+    # airflow standalone (LocalExecutor): the scheduler itself runs every task
+    "local-scheduler": _COMPLIANCE,
+}
+
+
+def connection_env(service: str | None = None) -> dict[str, str]:
+    """AIRFLOW_CONN_* variables for every connection id of DESIGN §2, or only those `service` needs
+    (a key of AIRFLOW_SERVICE_CONNECTIONS)."""
+    wanted = None if service is None else set(AIRFLOW_SERVICE_CONNECTIONS[service])
     env = {}
     for conn_id, (cluster, dbname, role) in AIRFLOW_CONNECTIONS.items():
+        if wanted is not None and conn_id not in wanted:
+            continue
         uri = dsn(cluster, dbname, role).replace("postgresql://", "postgres://", 1)
         env[f"AIRFLOW_CONN_{conn_id.upper()}"] = uri
-    env["AIRFLOW_CONN_ALERTMANAGER"] = f"http://127.0.0.1:{alertmanager_port()}"
+    if wanted is None or "alertmanager" in wanted:
+        env["AIRFLOW_CONN_ALERTMANAGER"] = f"http://127.0.0.1:{alertmanager_port()}"
     return env
 
 
@@ -340,6 +366,40 @@ def _basebackup_replica(passwords: dict[str, str]) -> None:
     _write_config("replica")
 
 
+def replication_passfile() -> Path:
+    """The standby's replication credentials: a libpq passfile OUTSIDE its data directory, owned by
+    `postgres`, mode 600. primary_conninfo names it instead of carrying the password (issue 10)."""
+    return state_dir() / "replica" / "replication.pgpass"
+
+
+def _libpq_quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _protect_replication_password(password: str) -> bool:
+    """Move the replication password pg_basebackup -R wrote into postgresql.auto.conf into
+    replication_passfile(). Returns True when the configuration changed (a running standby must reload)."""
+    passfile = replication_passfile()
+    escaped = password.replace("\\", "\\\\").replace(":", "\\:")
+    passfile.write_text(f"127.0.0.1:*:replication:replicator:{escaped}\n")
+    if os.geteuid() == 0:
+        entry = pwd.getpwnam("postgres")
+        os.chown(passfile, entry.pw_uid, entry.pw_gid)
+    passfile.chmod(0o600)
+    auto_conf = _data_dir("replica") / "postgresql.auto.conf"
+    lines = auto_conf.read_text().splitlines()
+    conninfo = (
+        f"user=replicator passfile={_libpq_quote(str(passfile))} host=127.0.0.1 port={port('primary')} "
+        "application_name=replica_105"
+    )
+    wanted = "primary_conninfo = '" + conninfo.replace("'", "''") + "'"
+    kept = [line for line in lines if not line.strip().startswith("primary_conninfo")]
+    if wanted in lines and len(kept) == len(lines) - 1:
+        return False
+    auto_conf.write_text("\n".join([*kept, wanted]) + "\n")
+    return True
+
+
 def _start(cluster: str) -> None:
     data = _data_dir(cluster)
     if is_running(cluster):
@@ -446,6 +506,8 @@ def up() -> None:
     replica_ok = (_data_dir("replica") / "standby.signal").exists()
     if not replica_ok:
         _basebackup_replica(passwords)
+    if _protect_replication_password(passwords["replicator"]) and is_running("replica"):
+        _as_postgres([str(pg_bindir() / "pg_ctl"), "reload", "-D", str(_data_dir("replica"))])
     _start("replica")
     _start_alertmanager()
     wait_for_replica()
@@ -487,6 +549,11 @@ def status() -> list[tuple[str, str, int, str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.topology", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["up", "down", "status", "env", "destroy"])
+    parser.add_argument(
+        "--service",
+        choices=sorted(AIRFLOW_SERVICE_CONNECTIONS),
+        help="env: only the connections this Airflow service needs",
+    )
     parser.add_argument("--keep-set", action="store_true", help="env: keep AIRFLOW_CONN_* already set")
     args = parser.parse_args(argv)
     try:
@@ -502,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
             destroy()
             print("topology stopped and its data removed")
         elif args.command == "env":
-            for key, value in connection_env().items():
+            for key, value in connection_env(args.service).items():
                 keep = f'[ -n "${{{key}:-}}" ] || ' if args.keep_set else ""
                 print(f"{keep}export {key}='{value}'")
         if args.command == "status":

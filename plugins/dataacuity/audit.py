@@ -159,6 +159,63 @@ def _app_reader_isolation(registry: Registry) -> list[CheckResult]:
     return results
 
 
+def check_invariants() -> list[CheckResult]:
+    """Issue 10: the invariants the adversarial suite (tests/security/) relies on, so drift in
+    production is caught daily: no members of the dangerous predefined roles (beyond the designed
+    ones), no CREATEROLE beyond the designed holders, no PUBLIC EXECUTE on SECURITY DEFINER functions,
+    and the warehouse writer fence clean and enforced (no writer-owned SECURITY DEFINER code, no
+    delegated write grants, no raw/staging exposure, no PUBLIC EXECUTE defaults for writers)."""
+    config = audit_config()["invariants"]
+    results = []
+    for cluster, conn_id in config["connections"].items():
+        try:
+            conn = connections.connector(conn_id, autocommit=True)()
+        except Exception as error:
+            results.append(CheckResult("invariants", f"{cluster} ({conn_id})", False, f"cannot connect: {error}"))
+            continue
+        with conn:
+            results += _cluster_invariants(conn, cluster, config)
+    return results
+
+
+def _cluster_invariants(conn, cluster: str, config: dict) -> list[CheckResult]:
+    designed = {
+        (member, role)
+        for member, roles in (config.get("designed_members") or {}).get(cluster, {}).items()
+        for role in roles
+    }
+
+    def dangerous_members():
+        rows = conn.execute(
+            query("audit/dangerous_role_members.sql"), {"roles": config["dangerous_predefined_roles"]}
+        ).fetchall()
+        found = sorted({tuple(row) for row in rows} - designed)
+        return not found, ", ".join(f"{m} in {r}" for m, r in found) or "none beyond the designed members"
+
+    def createrole():
+        holders = [row[0] for row in conn.execute(query("audit/createrole_holders.sql")).fetchall()]
+        extra = sorted(set(holders) - set((config.get("createrole_holders") or {}).get(cluster, [])))
+        return not extra, f"CREATEROLE held by {extra}" if extra else f"only {holders or 'superusers'}"
+
+    def public_definers():
+        rows = conn.execute(query("audit/public_execute_definer.sql")).fetchall()
+        return not rows, ", ".join(f"{f} (owner {o})" for f, o in rows) or "none"
+
+    checks = [
+        ("no members of dangerous predefined roles", dangerous_members),
+        ("no unexpected CREATEROLE", createrole),
+        ("no PUBLIC EXECUTE on SECURITY DEFINER functions", public_definers),
+    ]
+    if cluster in config.get("writer_fence", []):
+
+        def fence():
+            rows = conn.execute(query("audit/writer_fence.sql")).fetchall()
+            return not rows, "; ".join(f"{k}: {o} ({d})" for k, o, d in rows) or "clean, event trigger enabled"
+
+        checks.append(("writer fence (no writer-owned SECURITY DEFINER, no delegated writes)", fence))
+    return [_safely("invariants", f"{cluster}: {name}", fn) for name, fn in checks]
+
+
 def format_report(results: list[CheckResult]) -> str:
     width = max((len(r.check) for r in results), default=10)
     lines = [

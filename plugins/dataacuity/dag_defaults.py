@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 OWNER = "data-platform"
+# Celery queue of the DAGs that need the compliance/admin credentials (kill switch, foundation audit,
+# salt rotation, right-to-be-forgotten): only the compliance worker consumes it and only it holds
+# those connections (tools/topology.py AIRFLOW_SERVICE_CONNECTIONS, docker-compose.airflow.yml).
+COMPLIANCE_QUEUE = "compliance"
 # The one list of DAG tags (what the UI filters on). A DAG gets them through tags(); the extract
 # factory adds its source database and app, which come from the registry.
 TAGS = ("extract", "transform", "compliance", "monitoring", "foundation", "pushback")

@@ -99,6 +99,51 @@ def airflow_run_id_env() -> dict[str, str]:
 NIGHTLY_ALERTNAME = "DbtNightlyTestsFailed"
 
 
+def engaged_kill_switch():
+    """The kill switch status when it is engaged, else None. Read as pipeline_monitor (the switch
+    never touches it), so this works exactly when dbt_runner can no longer write."""
+    from dataacuity import connections, kill_switch
+
+    with connections.connect(connections.WAREHOUSE_MONITOR, autocommit=True) as conn:
+        st = kill_switch.status(conn)
+    return st if st.engaged else None
+
+
+def report_kill_switch(st, what: str) -> str:
+    """Say that `what` did not run because of the kill switch, and keep KillSwitchEngaged (P1, the
+    page that is about this) firing instead of paging a test failure. Returns the message."""
+    import logging
+
+    from dataacuity.alerting import notify
+    from dataacuity.kill_switch import kill_switch_alert
+
+    message = f"{what}: not run, the warehouse kill switch is engaged ({st.describe()}). KillSwitchEngaged pages."
+    logging.getLogger(__name__).warning(message)
+    notify([kill_switch_alert(st)])
+    return message
+
+
+def nightly_tests_failure_callback(context) -> None:
+    """on_failure_callback of the nightly test run: while the kill switch is engaged the failure is
+    the switch (dbt_runner can no longer become dbt_writer), so report that and page nothing else;
+    otherwise TaskFailed (P2) and DbtNightlyTestsFailed (P1) (notify raises AlertDeliveryError when a
+    page reached neither Alertmanager nor the outbox)."""
+    import logging
+
+    from dataacuity.alert_callbacks import task_failure_alert
+
+    try:
+        st = engaged_kill_switch()
+    except Exception:
+        logging.getLogger(__name__).exception("cannot read the kill switch; paging the test failure")
+        st = None
+    if st is not None:
+        report_kill_switch(st, "nightly dbt tests")
+        return
+    task_failure_alert(context)
+    nightly_tests_failed_alert(context)
+
+
 def nightly_tests_failed_alert(context) -> None:
     """on_failure_callback of the nightly full test run (runbook 2.9): page P1 through notify
     (which raises AlertDeliveryError when the page reached neither Alertmanager nor the outbox)."""

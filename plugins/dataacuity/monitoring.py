@@ -3,21 +3,68 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from dataacuity import connections
-from dataacuity.alerting import AlertmanagerClient, AlertmanagerError, drain_outbox, notify
+from dataacuity.alerting import Alert, AlertmanagerClient, AlertmanagerError, drain_outbox, notify
 from dataacuity.registry import Registry, load_registry
 
 log = logging.getLogger(__name__)
 
+# The monitor runs every 5 minutes: no statement of one run may still be running at the next.
+STATEMENT_TIMEOUT = "2min"
+
+
+UNDELIVERED_ALERTNAME = "AlertsUndelivered"
+
+
+class AlertsUndeliveredError(RuntimeError):
+    """Alerts are waiting in the outbox: the on-call has not been told something. Fails the monitor."""
+
+
+def outbox_backlog(conn) -> tuple[int, Any, str | None, str | None]:
+    """(pending, oldest created_at, alertnames, last error) of the durable alert outbox."""
+    from dataacuity.sqlfiles import query
+
+    return tuple(conn.execute(query("alerting/outbox_backlog.sql")).fetchone())
+
 
 def drain_alert_outbox() -> int:
-    """Deliver alerts queued while Alertmanager was unreachable."""
+    """Deliver alerts queued while Alertmanager was unreachable. When it had to hold alerts back
+    and is reachable again, page AlertsUndelivered (P1): the on-call missed what the outbox held."""
     client = AlertmanagerClient.from_connection(connections.ALERTMANAGER)
-    with connections.connect(connections.WAREHOUSE_MONITOR, autocommit=True) as conn:
+    with connections.connect(
+        connections.WAREHOUSE_MONITOR, autocommit=True, statement_timeout=STATEMENT_TIMEOUT
+    ) as conn:
+        pending, oldest, names, _ = outbox_backlog(conn)
         sent = drain_outbox(conn, client)
-    log.info("alert outbox: %d queued alert(s) delivered", sent)
+        still_pending = outbox_backlog(conn)[0]
+    log.info("alert outbox: %d queued alert(s) delivered, %d still pending", sent, still_pending)
+    if pending and not still_pending:
+        page = Alert(
+            labels={"alertname": UNDELIVERED_ALERTNAME, "severity": "P1"},
+            annotations={
+                "summary": f"{pending} alert(s) could not be delivered since {oldest}; delivered late just now",
+                "description": f"Alertmanager was unreachable; the outbox held: {names}. Check what they said.",
+            },
+        )
+        notify([page], client=client)
     return sent
+
+
+def assert_alerts_delivered() -> None:
+    """The monitor's last task: an alert that cannot be delivered is not success. Raises
+    AlertsUndeliveredError (the task fails, loudly) while the outbox cannot drain."""
+    with connections.connect(
+        connections.WAREHOUSE_MONITOR, autocommit=True, statement_timeout=STATEMENT_TIMEOUT
+    ) as conn:
+        pending, oldest, names, last_error = outbox_backlog(conn)
+    if pending:
+        raise AlertsUndeliveredError(
+            f"{pending} alert(s) NOT DELIVERED to Alertmanager since {oldest} ({names}); last error: {last_error}. "
+            "The on-call has not been told. Check the `alertmanager` connection and Alertmanager itself; "
+            "the outbox is delivered by the next run (docs/runbooks/AlertsUndelivered.md)."
+        )
 
 
 def check_source_freshness(registry: Registry | None = None, generator_url: str = "") -> dict:
@@ -26,7 +73,9 @@ def check_source_freshness(registry: Registry | None = None, generator_url: str 
 
     registry = registry or load_registry()
     client = AlertmanagerClient.from_connection(connections.ALERTMANAGER)
-    with connections.connect(connections.WAREHOUSE_MONITOR, autocommit=True) as conn:
+    with connections.connect(
+        connections.WAREHOUSE_MONITOR, autocommit=True, statement_timeout=STATEMENT_TIMEOUT
+    ) as conn:
         # Keep KillSwitchEngaged firing while engaged: it is what inhibits the staleness alerts.
         kill_switch.refire_if_engaged(conn, client, generator_url=generator_url)
         results = freshness.measure(conn, registry)
@@ -34,7 +83,7 @@ def check_source_freshness(registry: Registry | None = None, generator_url: str 
     firing, resolving = freshness.split_alerts(results, generator_url)
     notify(firing, client=client)
     try:
-        active = client.active_alerts({"alertname": "SourceStale"})
+        active = [a for name in (freshness.STALE, freshness.QUIET) for a in client.active_alerts({"alertname": name})]
     except AlertmanagerError as error:
         log.error("cannot list active alerts (%s); resolving next run", error)
         active = []
@@ -42,4 +91,5 @@ def check_source_freshness(registry: Registry | None = None, generator_url: str 
     to_resolve = [a for a in resolving if tuple(sorted(a.labels.items())) in active_keys]
     notify(to_resolve, resolve=True, client=client)
     stale = {f.table.key: f.severity for f in results if f.severity}
-    return {"tables": len(results), "stale": stale, "resolved": len(to_resolve)}
+    quiet = sorted(f.table.key for f in results if f.quiet)
+    return {"tables": len(results), "stale": stale, "quiet": quiet, "resolved": len(to_resolve)}

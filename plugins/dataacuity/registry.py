@@ -17,9 +17,11 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from croniter import croniter
@@ -69,8 +71,11 @@ TABLE_KEYS = frozenset(
         "user_column",
         "pii",
         "description",
+        "active_hours",
     }
 )
+# Registry `active_hours: "HH:MM-HH:MM"` are in the apps' local time (South Africa, no DST).
+ACTIVE_HOURS_TZ = "Africa/Johannesburg"
 
 
 # --------------------------------------------------------------------------- errors
@@ -131,6 +136,18 @@ class Table:
     user_column: str | None
     pii: Mapping[str, str] = field(default_factory=dict, hash=False)
     description: str | None = None
+    # (start, end) minutes after local midnight when an event source normally has traffic; None:
+    # unknown, so a quiet source is never reported (a quiet dimension never is, whatever this says).
+    active_hours: tuple[int, int] | None = None
+
+    def is_active_at(self, moment: datetime) -> bool:
+        """Inside the registry's active hours (end exclusive; a range may wrap midnight)."""
+        if self.active_hours is None:
+            return False
+        local = moment.astimezone(ZoneInfo(ACTIVE_HOURS_TZ))
+        minute = local.hour * 60 + local.minute
+        start, end = self.active_hours
+        return start <= minute < end if start < end else (minute >= start or minute < end)
 
     @property
     def key(self) -> str:
@@ -498,6 +515,7 @@ class _Validator:
         user_column = self.optional_text(data.get("user_column"), **where, key="user_column")
         pii = self.pii(data.get("pii"), **where)
         description = self.optional_text(data.get("description"), **where, key="description")
+        active_hours = self.active_hours(data.get("active_hours"), **where)
 
         required = (name_ok, kind, mode, primary_key, schedule, expected, lookback, pii)
         if any(value is None or value is False for value in required):
@@ -520,7 +538,27 @@ class _Validator:
             user_column=user_column,
             pii=pii,
             description=description,
+            active_hours=active_hours if active_hours is not False else None,
         )
+
+    def active_hours(self, value: Any, **where: Any) -> tuple[int, int] | None | bool:
+        """ "HH:MM-HH:MM" -> (start, end) minutes; None when absent; False (and an error) when bad."""
+        if value is None:
+            return None
+        match = (
+            re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)", value)
+            if isinstance(value, str)
+            else None
+        )
+        if match is None:
+            self.error(f'must be "HH:MM-HH:MM" (local time), got {value!r}', **where, key="active_hours")
+            return False
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        start, end = h1 * 60 + m1, h2 * 60 + m2
+        if start == end or end > 24 * 60:
+            self.error(f"empty or impossible range {value!r}", **where, key="active_hours")
+            return False
+        return (start, end)
 
     def primary_key(self, data: Mapping[str, Any], **where: Any) -> tuple[str, ...] | None:
         if "primary_key" not in data:

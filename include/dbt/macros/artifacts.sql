@@ -8,6 +8,17 @@
     {%- if value is none -%}null{%- else -%}'{{ (value | string) | replace("'", "''") }}'{%- endif -%}
 {%- endmacro %}
 
+{#- The columns a failing PII test found (issue 10: a failing PII test names model AND column in
+    dbt_artifacts). Re-runs the test's own query, which returns column names and counts only. -#}
+{% macro da_failing_pii_columns(node) -%}
+    {%- if node.compiled_code is defined and node.compiled_code -%}
+        {%- set found = run_query("select string_agg(distinct column_name::text, ', ' order by column_name::text) from ("
+                                  ~ node.compiled_code ~ ") as failing") -%}
+        {{ return(found.columns[0].values()[0] if found and found.rows else node.column_name) }}
+    {%- endif -%}
+    {{ return(node.column_name) }}
+{%- endmacro %}
+
 {% macro da_store_results(results) -%}
     {%- if execute and results -%}
         {%- set run_id = env_var('DA_DBT_RUN_ID', '') or (run_started_at.strftime('%Y%m%dT%H%M%S') ~ '_' ~ invocation_id) -%}
@@ -31,8 +42,9 @@
                 {%- set parent = node.attached_node or (node.depends_on.nodes | select('match', '^model\.') | first) -%}
                 {%- set model_name = graph.nodes[parent].name if parent and parent in graph.nodes else none -%}
                 {%- set test_type = node.test_metadata.name if node.test_metadata is defined and node.test_metadata else 'singular' -%}
+                {%- set column_name = da_failing_pii_columns(node) if status == 'fail' and test_type in ['no_pii_values', 'no_pii_column_names'] else node.column_name -%}
                 {%- do tests.append('(' ~ [_da_literal(run_id), _da_literal(invocation_id), _da_literal(node.unique_id),
-                        _da_literal(node.name), _da_literal(test_type), _da_literal(model_name), _da_literal(node.column_name),
+                        _da_literal(node.name), _da_literal(test_type), _da_literal(model_name), _da_literal(column_name),
                         _da_literal(status), (r.failures or 0), _da_literal(node.config.severity),
                         (r.execution_time | round(3)), 'dbt_artifacts.redact_pii(' ~ _da_literal(message) ~ ')'] | join(', ') ~ ')') -%}
             {%- endif -%}

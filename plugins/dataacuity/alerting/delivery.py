@@ -13,6 +13,7 @@ from dataacuity.alerting.outbox import queue_alerts, send_or_queue
 log = logging.getLogger(__name__)
 
 Delivery = Literal["sent", "queued"]
+OUTBOX_STATEMENT_TIMEOUT = "30s"  # a stuck outbox write must not hold up the task or callback that alerts
 
 
 class AlertDeliveryError(RuntimeError):
@@ -54,7 +55,9 @@ def notify(
     if connect_outbox is None:
         from dataacuity import connections
 
-        connect_outbox = connections.connector(connections.WAREHOUSE_MONITOR, autocommit=True)
+        connect_outbox = connections.connector(
+            connections.WAREHOUSE_MONITOR, autocommit=True, statement_timeout=OUTBOX_STATEMENT_TIMEOUT
+        )
     try:
         outbox = connect_outbox()
     except Exception as error:

@@ -38,6 +38,8 @@ KNOWN_ALERTNAMES = (
     "RTBFSlaAtRisk",
     "DbtTestFailed",
     "DbtNightlyTestsFailed",
+    "SourceQuiet",
+    "AlertsUndelivered",
 )
 
 _LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")

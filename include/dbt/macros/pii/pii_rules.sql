@@ -3,7 +3,8 @@
   no_pii_column_names / no_pii_values and by the post-hook guard da_pii_guard().
 
   (a) column names that denote PII: the patterns below, plus every column the source registry
-      classifies as PII (config/sources.yml `pii:` -> sources meta.pii_class). A name ending in
+      classifies as PII (config/sources.yml `pii:` -> sources meta.pii_class) in the source tables
+      the model is built from (per source table: registry_pii_column_names(node)). A name ending in
       _hash or _token is a pseudonym and allowed.
   (b) values that look like PII: emails; SA phone numbers (+27 / 0027 / 0 and 9 digits, spaces
       or dashes allowed between groups); SA ID numbers (13 digits, plausible birth date, valid
@@ -32,11 +33,37 @@
     ]) }}
 {%- endmacro %}
 
-{#- Column names the registry classifies as PII (from the generated sources' meta.pii_class). -#}
-{% macro registry_pii_column_names() -%}
+{#- The sources a node is built from, through any number of models (issue 10: per-source rules). -#}
+{% macro _da_collect_sources(node_ids, found, seen) -%}
+    {%- for uid in node_ids if uid not in seen -%}
+        {%- do seen.append(uid) -%}
+        {%- if uid.startswith('source.') -%}
+            {%- do found.append(uid) -%}
+        {%- elif uid in graph.nodes -%}
+            {%- do _da_collect_sources(graph.nodes[uid].depends_on.nodes, found, seen) -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- The model node of a relation (tests get the relation, hooks the node). -#}
+{% macro da_node_of(relation) -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.relation_name == (relation | string) -%}
+        {{ return(node) }}
+    {%- endfor -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{#- Column names the registry classifies as PII (the generated sources' meta.pii_class), PER SOURCE
+    TABLE: with a node, only the source tables it is built from count, so a column marked PII in
+    one source does not condemn the same name in another (issue 10). Without one: every source. -#}
+{% macro registry_pii_column_names(node=none) -%}
     {%- set names = [] -%}
     {%- if execute -%}
-        {%- for source in graph.sources.values() -%}
+        {%- set upstream = [] -%}
+        {%- if node is not none -%}
+            {%- do _da_collect_sources(node.depends_on.nodes, upstream, []) -%}
+        {%- endif -%}
+        {%- for source in graph.sources.values() if node is none or source.unique_id in upstream -%}
             {%- for column in source.columns.values() -%}
                 {%- if column.meta.get('pii_class') and (column.name | lower) not in names -%}
                     {%- do names.append(column.name | lower) -%}
@@ -47,9 +74,10 @@
     {{ return(names) }}
 {%- endmacro %}
 
-{#- [{'column': ..., 'reason': ...}] for the column names that denote PII. -#}
-{% macro pii_column_name_violations(column_names) -%}
-    {%- set registry_names = registry_pii_column_names() -%}
+{#- [{'column': ..., 'reason': ...}] for the column names that denote PII (node: the model, for the
+    per-source registry rules). -#}
+{% macro pii_column_name_violations(column_names, node=none) -%}
+    {%- set registry_names = registry_pii_column_names(node) -%}
     {%- set patterns = pii_column_name_patterns() -%}
     {%- set found = [] -%}
     {%- for raw_name in column_names -%}

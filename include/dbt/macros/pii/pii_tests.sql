@@ -1,7 +1,7 @@
 {#- Generic test (a): no column of the model has a name that denotes PII. -#}
 {% test no_pii_column_names(model) %}
     {%- set names = adapter.get_columns_in_relation(model) | map(attribute='name') | list if execute else [] -%}
-    {%- set found = pii_column_name_violations(names) -%}
+    {%- set found = pii_column_name_violations(names, da_node_of(model) if execute else none) -%}
     {%- if found %}
     select * from (values
         {%- for f in found %}

@@ -1,0 +1,98 @@
+"""Least PII, tried as each warehouse login (issue 10 §1, DESIGN §6): every relation (and column) a
+login can read, through every role it can become, is exactly what its job needs. pipeline_monitor
+sees freshness figures, not personal data (it used to read every email in raw)."""
+
+from __future__ import annotations
+
+import fnmatch
+
+import pytest
+from psycopg import errors
+
+from tests.security.conftest import WAREHOUSE_LOGINS, connect_as, superuser
+
+# What each login may read (schema.table patterns), through any role it can SET.
+MAY_READ = {
+    "etl_user": ("raw.*", "etl.extract_batch", "etl.extract_watermark", "ops.kill_switch"),
+    "dbt_runner": (
+        "raw.*",
+        "staging.*",
+        "intermediate.*",
+        "marts.*",
+        "analytics.*",
+        "ml.*",
+        "dbt_artifacts.*",
+        "etl.extract_batch",
+        "etl.extract_watermark",
+        "ops.kill_switch",
+        "compliance.hash_key_status",  # which key version is active, never the key
+    ),
+    "analytics_user": ("marts.*", "analytics.*"),
+    "pipeline_monitor": ("etl.extract_batch", "ops.alert_outbox", "ops.kill_switch", "dbt_artifacts.*"),
+    "warehouse_admin": ("ops.kill_switch", "dbt_artifacts.*", "compliance.hash_key_status"),
+}
+# Columns a login must not read even where it reads the table (an error text can quote a source value).
+MAY_NOT_READ_COLUMNS = {"pipeline_monitor": ("etl.extract_batch.error",)}
+
+
+@pytest.fixture(scope="module")
+def raw_with_pii(security_topology):
+    """A raw table holding an email, landed as the extract lands it (owner etl_writer)."""
+    with superuser("warehouse", "data_warehouse") as su:
+        su.execute("SET ROLE etl_writer")
+        su.execute("CREATE TABLE IF NOT EXISTS raw.least_pii_probe (id int PRIMARY KEY, email text)")
+        su.execute("INSERT INTO raw.least_pii_probe VALUES (1, 'thandi.nkosi@example.co.za') ON CONFLICT DO NOTHING")
+    yield "raw.least_pii_probe"
+    with superuser("warehouse", "data_warehouse") as su:
+        su.execute("DROP TABLE IF EXISTS raw.least_pii_probe")
+
+
+def readable(conn, login: str) -> dict[str, bool]:
+    """relation -> readable in full (False: only some columns), through every role `login` can become."""
+    rows = conn.execute(
+        """
+        SELECT n.nspname || '.' || c.relname,
+               bool_or(has_table_privilege(r.oid, c.oid, 'SELECT')) AS whole
+        FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        CROSS JOIN pg_roles r
+        WHERE pg_has_role(%s, r.oid, 'MEMBER')
+          AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%'
+          AND has_any_column_privilege(r.oid, c.oid, 'SELECT')
+        GROUP BY 1
+        """,
+        (login,),
+    ).fetchall()
+    return dict(rows)
+
+
+@pytest.mark.parametrize("login", WAREHOUSE_LOGINS)
+def test_each_login_reads_only_what_its_job_needs(raw_with_pii, login):
+    with connect_as(login) as conn:
+        extra = sorted(
+            rel for rel in readable(conn, login) if not any(fnmatch.fnmatchcase(rel, p) for p in MAY_READ[login])
+        )
+        assert extra == [], f"{login} can read {extra}"
+        for column in MAY_NOT_READ_COLUMNS.get(login, ()):
+            table, name = column.rsplit(".", 1)
+            assert not conn.execute(
+                "SELECT has_column_privilege(%s, %s::regclass, %s, 'SELECT')", (login, table, name)
+            ).fetchone()[0], f"{login} can read {column}"
+
+
+@pytest.mark.parametrize("login", ["pipeline_monitor", "analytics_user", "warehouse_admin"])
+def test_no_personal_data_for_roles_that_do_not_transform(raw_with_pii, login):
+    with connect_as(login) as conn:
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute(f"SELECT email FROM {raw_with_pii}")
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute("SELECT error FROM etl.extract_batch LIMIT 1")
+
+
+def test_pipeline_monitor_still_measures_freshness(raw_with_pii, registry):
+    from dataacuity import freshness
+
+    with connect_as("pipeline_monitor", autocommit=False) as conn:
+        results = freshness.measure(conn, registry)
+    assert len(results) == len(list(registry.tables()))
