@@ -38,7 +38,7 @@ $(DBT_MANIFEST): $(VENV)/.installed config/sources.yml $(shell find include/dbt 
 
 manifest: $(DBT_MANIFEST)
 
-# Debian packages the topology needs: Alertmanager (+amtool) and promtool. Installed once.
+# Debian packages the topology and tests need: Alertmanager (+amtool) and chromium. Installed once.
 system-deps:
 	@./tools/install-system-deps.sh
 

@@ -61,12 +61,12 @@ def _ensure_raw_in_warehouse() -> None:
         if conn.execute("SELECT to_regclass('raw.auth_db__users') IS NOT NULL").fetchone()[0]:
             return
     from dataacuity.registry import load_registry
-    from tools import seed as seed_sources
+    from tools import seed
     from tools.pipeline import extract_all
 
     registry = load_registry()
-    seed_sources.apply_source_schemas(lambda db: topology.dsn("primary", db), registry)
-    seed_sources.seed(lambda db: topology.dsn("primary", db), registry, scale=1, seed=42)
+    seed.apply_source_schemas(lambda db: topology.dsn("primary", db), registry)
+    seed.seed(lambda db: topology.dsn("primary", db), registry, scale=1, seed=42)
     topology.wait_for_replica()
     extract_all(registry)
 

@@ -24,7 +24,7 @@ TIMEOUT = 15.0  # bound for every poll (a notification normally arrives in ~1-2 
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if not path:
-        pytest.fail(f"{name} not found: apt-get update && apt-get install -y prometheus-alertmanager prometheus")
+        pytest.fail(f"{name} not found: apt-get update && apt-get install -y prometheus-alertmanager")
     return path
 
 

@@ -18,17 +18,30 @@ def replica_count(db: str, table: str) -> int:
 def test_extract_ledger_db_dag_lands_every_table(seeded_sources, airflow_db, registry):
     from airflow.dag_processing.dagbag import DagBag
 
+    tables = registry.source("ledger_db").tables
+    # Start from nothing landed (other tests may have extracted ledger_db already): empty raw
+    # tables and no watermarks, so every row counted below was landed by this run.
+    with superuser_connect("warehouse", "data_warehouse") as warehouse:
+        for table in tables:
+            if warehouse.execute("SELECT to_regclass(%s)", (f"raw.{table.raw_table}",)).fetchone()[0]:
+                warehouse.execute(f"TRUNCATE raw.{table.raw_table}")
+        warehouse.execute("DELETE FROM etl.extract_watermark WHERE source_db = 'ledger_db'")
+        run_started = warehouse.execute("SELECT clock_timestamp()").fetchone()[0]
+    assert all(replica_count("ledger_db", table.name) > 0 for table in tables)
+
     dag = DagBag(dag_folder=str(REPO / "dags" / "extract.py")).dags["extract__ledger_db"]
     run = dag.test()
     assert run.state == "success"
     with superuser_connect("warehouse", "data_warehouse") as warehouse:
-        for table in registry.source("ledger_db").tables:
+        for table in tables:
             landed = warehouse.execute(f"SELECT count(*) FROM raw.{table.raw_table}").fetchone()[0]
             assert landed == replica_count("ledger_db", table.name), table.key
-        batches = warehouse.execute(
-            "SELECT count(*) FROM etl.extract_batch WHERE source_db = 'ledger_db' AND status = 'success'"
-        ).fetchone()[0]
-        assert batches >= len(registry.source("ledger_db").tables)
+        batched = warehouse.execute(
+            "SELECT DISTINCT table_name FROM etl.extract_batch WHERE source_db = 'ledger_db' AND status = 'success'"
+            " AND started_at >= %s",
+            (run_started,),
+        ).fetchall()
+        assert {row[0] for row in batched} == {table.name for table in tables}
 
 
 @pytest.mark.parametrize(

@@ -141,12 +141,12 @@ class Ingestion(threading.Thread):
         self.errors: list[str] = []
 
     def run(self) -> None:
-        from tools import seed as seed_sources
+        from tools import seed
         from tools.pipeline import extract_all
 
         while not self.stop.is_set():
             try:
-                seed_sources.live_traffic(
+                seed.live_traffic(
                     lambda db: self.topology.dsn("primary", db), self.registry, seconds=2, rows_per_second=20
                 )
                 self.topology.wait_for_replica()

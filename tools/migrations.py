@@ -113,7 +113,7 @@ def apply_cluster_setup(dsn_for: DsnFor, passwords: dict[str, str], registry, *,
     with psycopg.connect(dsn_for("primary", "analytics_db"), autocommit=True) as conn:
         apply_app_schemas(conn, sorted({s.app for s in registry.sources}))
     if source_schemas:
-        from tools.seed import apply_source_schemas
+        from tools.seed.load import apply_source_schemas
 
         apply_source_schemas(lambda db: dsn_for("primary", db), registry)
 

@@ -179,21 +179,21 @@ class AirflowUI:
         page.fill("input[name=username]", self.username)
         page.fill("input[name=password]", self.password)
         page.click("button[type=submit]")
-        page.wait_for_url(lambda url: "/auth/login" not in url, timeout=30_000)
+        page.wait_for_url(lambda url: "/auth/login" not in url)
 
     def open_trigger_form(self, page, dag_id: str) -> None:
         """Open the DAG's page and its Trigger dialog (the Params form)."""
         page.goto(f"{self.base_url}/dags/{dag_id}")
         page.get_by_role("button", name="Trigger").first.click()
         dialog = page.get_by_role("dialog")
-        dialog.wait_for(state="visible", timeout=30_000)
+        dialog.wait_for(state="visible")
 
     def fill_params(self, page, **values: str) -> None:
         """Type each value into its Param's field (select the option of an enum Param)."""
         dialog = page.get_by_role("dialog")
         for name, value in values.items():
             element = dialog.locator(f"#element_{name}")
-            element.wait_for(state="visible", timeout=15_000)
+            element.wait_for(state="visible")
             tag = element.evaluate("e => e.tagName.toLowerCase()")
             role = element.get_attribute("role") or ""
             if tag == "select":
@@ -423,7 +423,7 @@ def ui_browser():
 def ui_page(airflow_ui, ui_browser):
     """A fresh browser context, logged in as the admin."""
     context = ui_browser.new_context()
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(90_000)  # a busy 2-core machine renders slowly
     page = context.new_page()
     airflow_ui.login(page)
     yield page

@@ -10,39 +10,20 @@ from __future__ import annotations
 
 import uuid
 
-import psycopg
 import pytest
 
 from dataacuity import kill_switch as ks
 from dataacuity.alerting import Alert
-from tests.conftest import superuser_connect
-from tests.test_kill_switch import _force_release
+
+# The kill-switch tests' own helpers; `released` is their autouse fixture (start and end every test
+# released, with an empty webhook inbox), active here because it is imported.
+from tests.test_kill_switch import incidents, released, state  # noqa: F401
 
 pytestmark = pytest.mark.airflow_dags("kill_switch")
 
 
-@pytest.fixture(autouse=True)
-def released(topology, client, webhook):
-    """Start and end released (superuser SQL, even if release itself is broken); empty inbox."""
-    _force_release(client)
-    with webhook.cond:
-        webhook.payloads.clear()
-    yield
-    _force_release(client)
-
-
-def state(topology) -> ks.KillSwitchStatus:
-    with psycopg.connect(topology.dsn("warehouse", "data_warehouse", "warehouse_admin")) as conn:
-        return ks.status(conn)
-
-
-def incidents(tag: str) -> list[tuple[str, str]]:
-    with superuser_connect("compliance", "compliance") as conn:
-        rows = conn.execute(
-            "SELECT kind, actor FROM compliance.incident_log WHERE summary LIKE %s ORDER BY incident_id",
-            (f"%{tag}%",),
-        ).fetchall()
-    return [tuple(row) for row in rows]
+def kinds_and_actors(tag: str) -> list[tuple[str, str]]:
+    return [(row["kind"], row["actor"]) for row in incidents(tag)]
 
 
 def test_engage_then_release_from_the_trigger_form(topology, airflow_ui, ui_page, webhook):
@@ -61,7 +42,7 @@ def test_engage_then_release_from_the_trigger_form(topology, airflow_ui, ui_page
     assert engaged.changed_by == airflow_ui.username  # the user who pressed Trigger
     (page,) = webhook.wait("/pager", alertname=ks.ALERTNAME)
     assert tag in page["annotations"]["description"] or tag in page["annotations"]["summary"]
-    assert incidents(tag) == [(ks.INCIDENT_KINDS["engage"], airflow_ui.username)]
+    assert kinds_and_actors(tag) == [(ks.INCIDENT_KINDS["engage"], airflow_ui.username)]
 
     airflow_ui.open_trigger_form(ui_page, "kill_switch")
     airflow_ui.fill_params(
@@ -69,10 +50,10 @@ def test_engage_then_release_from_the_trigger_form(topology, airflow_ui, ui_page
     )
     run_id = airflow_ui.submit_trigger(ui_page, "kill_switch")
     assert airflow_ui.wait_for_run("kill_switch", run_id) == "success"
-    released = state(topology)
-    assert not released.engaged and released.writes_allowed
+    after = state(topology)
+    assert not after.engaged and after.writes_allowed
     webhook.wait("/pager", status="resolved", alertname=ks.ALERTNAME)
-    assert [kind for kind, _ in incidents(tag)] == [ks.INCIDENT_KINDS["engage"], ks.INCIDENT_KINDS["release"]]
+    assert [kind for kind, _ in kinds_and_actors(tag)] == [ks.INCIDENT_KINDS["engage"], ks.INCIDENT_KINDS["release"]]
 
 
 def test_a_wrong_phrase_is_refused_by_the_form(topology, airflow_ui, ui_page):

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-# One constant: every runbook_url (here, in config/prometheus/rules.yml and in the docs) starts
+# One constant: every runbook_url (here and in the docs) starts
 # with it. Pages live in docs/runbooks/<AlertName>.md.
 RUNBOOK_BASE = "https://git.dataacuity.internal/data-platform/bi-pipeline/-/blob/main/docs/runbooks"
 
