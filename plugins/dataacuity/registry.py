@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,11 @@ DEFAULT_REGISTRY_PATH = Path(__file__).resolve().parents[2] / "config" / "source
 
 RAW_SCHEMA = "raw"
 SOURCE_DB_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+# Table ids (Airflow task_id, dbt model and raw table names): snake_case ASCII, no double underscore
+# (`__` separates the source from the table in raw and dbt names).
+TABLE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+# Longest dbt model name derived from a table: int_<source_db>__<id>_anon.
+MODEL_NAME_OVERHEAD = len("int_") + len("_anon")
 POSTGRES_MAX_IDENTIFIER_LENGTH = 63
 CRON_FIELD_COUNT = 5
 
@@ -67,8 +73,12 @@ TABLE_KEYS = frozenset(
         "user_column",
         "pii",
         "description",
+        "id",
+        "late_commit_limit_minutes",
+        "reconcile",
     }
 )
+DEFAULT_LATE_COMMIT_LIMIT_MINUTES = 60
 
 
 # --------------------------------------------------------------------------- errors
@@ -129,16 +139,33 @@ class Table:
     user_column: str | None
     pii: Mapping[str, str] = field(default_factory=dict, hash=False)
     description: str | None = None
+    id: str = ""
+    late_commit_limit_minutes: int = DEFAULT_LATE_COMMIT_LIMIT_MINUTES
+    reconcile: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.id:  # built by hand (tests): derive it as the registry does
+            object.__setattr__(self, "id", safe_id(self.name))
 
     @property
     def key(self) -> str:
-        """'ledger_db.transactions'."""
+        """'ledger_db.transactions' (the source's own names)."""
         return f"{self.source_db}.{self.name}"
 
     @property
+    def task_id(self) -> str:
+        """Airflow task id of the table's extract: its safe id."""
+        return self.id
+
+    @property
     def raw_table(self) -> str:
-        """Warehouse raw table name: 'ledger_db__transactions'."""
-        return f"{self.source_db}__{self.name}"
+        """Warehouse raw table name from the safe id: 'ledger_db__transactions'."""
+        return f"{self.source_db}__{self.id}"
+
+    @property
+    def intermediate_model(self) -> str:
+        """Generated PII-free dbt model: 'int_ledger_db__transactions_anon'."""
+        return f"int_{self.raw_table}_anon"
 
     @property
     def qualified_raw(self) -> tuple[str, str]:
@@ -211,6 +238,8 @@ class Registry:
 
     path: Path
     sources: tuple[Source, ...]
+    # Only from load_registry(partial=True): source name -> the error that keeps it out.
+    broken: Mapping[str, RegistryError] = field(default_factory=dict, hash=False)
 
     def tables(self) -> Iterator[Table]:
         for source in self.sources:
@@ -239,6 +268,20 @@ class Registry:
 
     def __len__(self) -> int:
         return sum(len(source.tables) for source in self.sources)
+
+
+def safe_id(name: str) -> str:
+    """snake_case ASCII id for any PostgreSQL name ('' when nothing usable is left).
+
+    'Order Lines' -> 'order_lines', 'InvoiceLine' -> 'invoice_line', 'Café' -> 'cafe',
+    'select' -> 'select' (always quoted where used), '2024 data' -> 't_2024_data'."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
+    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", text)
+    text = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower()
+    if text and not text[0].isalpha():
+        text = f"t_{text}"
+    return text
 
 
 # --------------------------------------------------------------------------- YAML
@@ -433,6 +476,7 @@ class _Validator:
                 table = self.table(source_label, app or "", server or "", table_name, table_data)
                 if table is not None:
                     tables.append(table)
+            self.unique_ids(source_label, tables)
 
         if not name_ok or app is None or server is None:
             return None
@@ -496,9 +540,20 @@ class _Validator:
         user_column = self.optional_text(data.get("user_column"), **where, key="user_column")
         pii = self.pii(data.get("pii"), **where)
         description = self.optional_text(data.get("description"), **where, key="description")
+        table_id = self.table_id(name, data, **where) if name_ok else None
+        late_limit = self.positive_int(
+            data.get("late_commit_limit_minutes", DEFAULT_LATE_COMMIT_LIMIT_MINUTES),
+            allow_zero=False,
+            **where,
+            key="late_commit_limit_minutes",
+        )
+        reconcile = data.get("reconcile", True)
+        if not isinstance(reconcile, bool):
+            self.error(f"must be true or false, got {reconcile!r}", **where, key="reconcile")
+            reconcile = None
 
-        required = (name_ok, kind, mode, primary_key, schedule, expected, lookback, pii)
-        if any(value is None or value is False for value in required):
+        required = (name_ok, kind, mode, primary_key, schedule, expected, lookback, pii, table_id, late_limit)
+        if reconcile is None or any(value is None or value is False for value in required):
             return None
         if mode == "incremental" and cursor is None:
             return None
@@ -518,7 +573,46 @@ class _Validator:
             user_column=user_column,
             pii=pii,
             description=description,
+            id=table_id,
+            late_commit_limit_minutes=late_limit,
+            reconcile=reconcile,
         )
+
+    def table_id(self, name: str, data: Mapping[str, Any], *, source: str, **where: Any) -> str | None:
+        """The table's safe id: `id:` when given, else derived from its name (safe_id)."""
+        given = data.get("id")
+        if given is not None:
+            if not isinstance(given, str) or not TABLE_ID_PATTERN.match(given):
+                self.error(
+                    f"id must be snake_case ASCII ({TABLE_ID_PATTERN.pattern}), got {given!r}. "
+                    f"Fix: id: {safe_id(str(given)) or 'my_table'}",
+                    source=source,
+                    **where,
+                    key="id",
+                )
+                return None
+            table_id = given
+        else:
+            table_id = safe_id(name)
+            if not TABLE_ID_PATTERN.match(table_id):
+                self.error(
+                    f"table name {name!r} gives no usable id for Airflow and dbt (derived {table_id!r}). "
+                    f"Fix: add `id: <snake_case_name>` to this table, e.g. id: table_{len(self.issues) + 1}",
+                    source=source,
+                    **where,
+                )
+                return None
+        model = f"{source}__{table_id}"
+        if len(model) + MODEL_NAME_OVERHEAD > POSTGRES_MAX_IDENTIFIER_LENGTH:
+            self.error(
+                f"id {table_id!r} makes the model name int_{model}_anon longer than "
+                f"{POSTGRES_MAX_IDENTIFIER_LENGTH} characters. Fix: add a shorter `id:` to this table",
+                source=source,
+                **where,
+                key="id" if given is not None else None,
+            )
+            return None
+        return table_id
 
     def primary_key(self, data: Mapping[str, Any], **where: Any) -> tuple[str, ...] | None:
         if "primary_key" not in data:
@@ -567,6 +661,21 @@ class _Validator:
                 )
                 ok = False
         return MappingProxyType(dict(value)) if ok else None
+
+    def unique_ids(self, source: str, tables: list[Table]) -> None:
+        """Two names of one source mapping to the same id (e.g. 'Order Lines' and 'order_lines')."""
+        seen: dict[str, Table] = {}
+        for table in tables:
+            other = seen.setdefault(table.id, table)
+            if other is not table:
+                first_line = self.lines.get(("sources", source, "tables", other.name))
+                self.error(
+                    f"maps to the same id {table.id!r} as table {other.name!r} (line {first_line}): "
+                    "task ids, raw tables and dbt models would collide. "
+                    f"Fix: add `id: <another_snake_case_name>` to one of them",
+                    source=source,
+                    table=table.name,
+                )
 
     def unique_raw_tables(self, sources: list[Source]) -> None:
         seen: dict[str, Table] = {}
@@ -621,8 +730,12 @@ class _Validator:
 # --------------------------------------------------------------------------- entry point
 
 
-def parse_registry(text: str, path: Path | str = "<string>") -> Registry:
-    """Validate registry YAML text; ``path`` is used in messages and kept on the Registry."""
+def parse_registry(text: str, path: Path | str = "<string>", *, partial: bool = False) -> Registry:
+    """Validate registry YAML text; ``path`` is used in messages and kept on the Registry.
+
+    ``partial``: a problem inside one source keeps only that source out (it goes to
+    ``Registry.broken`` with its error) so one bad entry cannot hide the other sources; a
+    problem outside any source (bad YAML, unknown top-level key) still raises."""
     file = str(path)
     try:
         root, data = _compose_and_construct(text)
@@ -638,13 +751,22 @@ def parse_registry(text: str, path: Path | str = "<string>") -> Registry:
     validator = _Validator(file, lines)
     validator.duplicate_keys(duplicates)
     sources = validator.registry(data)
-    if validator.issues:
+    if not validator.issues:
+        return Registry(path=Path(path), sources=tuple(sources))
+    if not partial or any(issue.source is None for issue in validator.issues):
         raise RegistryError(file, validator.issues)
-    return Registry(path=Path(path), sources=tuple(sources))
+    by_source: dict[str, list[RegistryIssue]] = {}
+    for issue in validator.issues:
+        by_source.setdefault(issue.source, []).append(issue)
+    return Registry(
+        path=Path(path),
+        sources=tuple(source for source in sources if source.name not in by_source),
+        broken=MappingProxyType({name: RegistryError(file, issues) for name, issues in by_source.items()}),
+    )
 
 
-def load_registry(path: Path | str | None = None) -> Registry:
-    """Load and validate the registry (default: <repo>/config/sources.yml)."""
+def load_registry(path: Path | str | None = None, *, partial: bool = False) -> Registry:
+    """Load and validate the registry (default: <repo>/config/sources.yml); see parse_registry."""
     if path is None:
         # Tests (and a staging deploy) may point at another file; the default sits beside the code.
         path = os.environ.get("DATAACUITY_REGISTRY") or DEFAULT_REGISTRY_PATH
@@ -654,4 +776,4 @@ def load_registry(path: Path | str | None = None) -> Registry:
     except OSError as exc:
         issue = RegistryIssue(file=str(registry_path), message=f"cannot read file: {exc}")
         raise RegistryError(str(registry_path), [issue]) from exc
-    return parse_registry(text, registry_path)
+    return parse_registry(text, registry_path, partial=partial)
