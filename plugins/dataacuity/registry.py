@@ -689,7 +689,7 @@ class _Validator:
                         table=table.name,
                     )
                 other = seen.get(table.raw_table)
-                if other is not None:
+                if other is not None and other.source_db != source.name:  # same source: unique_ids said it
                     self.error(
                         f"duplicate table: raw table {table.raw_table!r} is also produced by {other.key}",
                         source=source.name,
