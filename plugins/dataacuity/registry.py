@@ -270,12 +270,18 @@ class Registry:
         return sum(len(source.tables) for source in self.sources)
 
 
+# Letters Unicode does not decompose into ASCII ones.
+_NO_DECOMPOSITION = str.maketrans(
+    {"ß": "ss", "Æ": "AE", "æ": "ae", "Ø": "O", "ø": "o", "Œ": "OE", "œ": "oe", "Đ": "D", "đ": "d", "Ł": "L", "ł": "l"}
+)
+
+
 def safe_id(name: str) -> str:
     """snake_case ASCII id for any PostgreSQL name ('' when nothing usable is left).
 
     'Order Lines' -> 'order_lines', 'InvoiceLine' -> 'invoice_line', 'Café' -> 'cafe',
     'select' -> 'select' (always quoted where used), '2024 data' -> 't_2024_data'."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    text = unicodedata.normalize("NFKD", name.translate(_NO_DECOMPOSITION)).encode("ascii", "ignore").decode("ascii")
     text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
     text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", text)
     text = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower()

@@ -176,7 +176,7 @@ def extract_table(
         # The stage is a temp table: keep a large batch in memory and its key join in one hash.
         _prepare_session(warehouse, temp_buffers=WAREHOUSE_TEMP_BUFFERS, work_mem=WAREHOUSE_WORK_MEM)
         state = _replica_state(source, table)
-        source_columns = _source_columns(source, table)
+        source_columns = read_source_columns(source, table)
         raw_columns, added = _ensure_raw_table(warehouse, table, source_columns)
         if added:
             _backfill_added_columns(source, warehouse, table, [c for c in source_columns if c.name in added], state)
@@ -228,7 +228,7 @@ def reextract_rows(
     _prepare_session(source)
     _prepare_session(warehouse, temp_buffers=WAREHOUSE_TEMP_BUFFERS, work_mem=WAREHOUSE_WORK_MEM)
     state = _replica_state(source, table)
-    source_columns = _source_columns(source, table)
+    source_columns = read_source_columns(source, table)
     raw_columns, _added = _ensure_raw_table(warehouse, table, source_columns)
     plan = _Plan(table, source_columns, raw_columns)
     window = Window(start=None, end=None, advances_watermark=False, where=where)
@@ -237,7 +237,7 @@ def reextract_rows(
 
 def common_columns(source: psycopg.Connection, warehouse: psycopg.Connection, table: Table) -> list[Column]:
     """Source columns that raw holds with the same type (what reconciliation compares)."""
-    source_columns = _source_columns(source, table)
+    source_columns = read_source_columns(source, table)
     with _writer_transaction(warehouse, table):
         raw_types = {
             name: data_type
@@ -298,7 +298,7 @@ def _replica_state(source: psycopg.Connection, table: Table) -> ReplicaState:
     return state
 
 
-def _source_columns(source: psycopg.Connection, table: Table) -> list[Column]:
+def read_source_columns(source: psycopg.Connection, table: Table) -> list[Column]:
     rows = source.execute(
         query("extract/source_columns.sql"),
         {"schema": SOURCE_SCHEMA, "table": table.name},
