@@ -89,7 +89,16 @@ def source_db(topology):
                 row,
             )
     topology.wait_for_replica()
-    return LAB_DB
+    _drop_warehouse_objects()
+    yield LAB_DB
+    _drop_warehouse_objects()
+
+
+def _drop_warehouse_objects() -> None:
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        conn.execute("DROP TABLE IF EXISTS raw.generated_lab__customer_accounts CASCADE")
+        conn.execute("DROP TABLE IF EXISTS intermediate.int_generated_lab__customer_accounts_anon")
+        conn.execute("DELETE FROM etl.extract_watermark WHERE source_db = %s", (LAB_DB,))
 
 
 @pytest.fixture(scope="module")
@@ -130,9 +139,19 @@ def test_generated_source_end_to_end_pii_free(lab_registry, source_db, project, 
     table = lab_registry.table(LAB_DB, TABLE)
     assert table.task_id == "customer_accounts" and table.raw_table == "generated_lab__customer_accounts"
     generate_models.generate(lab_registry, sources=[LAB_DB], project_dir=project)
+    # Demo and test set-up with the source in the registry: no DDL file, no synthetic data for it;
+    # it is left as loaded (and the known sources are seeded as before).
+    from tools import seed_sources
+
+    def dsn_for_db(db: str) -> str:
+        return superuser_dsn("primary", db, "postgres")
+
+    seed_sources.apply_source_schemas(dsn_for_db, lab_registry)
+    counts = seed_sources.seed(dsn_for_db, lab_registry, scale=1, seed=42)
+    assert counts["ledger_db.transactions"] > 0 and not any(key.startswith(LAB_DB) for key in counts)
+    with superuser_connect("primary", LAB_DB) as conn:
+        assert conn.execute(f'SELECT count(*) FROM "{TABLE}"').fetchone()[0] == 3
     extract_all(sources=["auth_db"])  # staging's users feed the PII guard's value check
-    warehouse_su.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(*table.qualified_raw)))
-    warehouse_su.execute("DELETE FROM etl.extract_watermark WHERE source_db = %s", (LAB_DB,))
     summary = extract_table(
         table,
         lambda: psycopg.connect(superuser_dsn("replica", LAB_DB, "etl_reader")),

@@ -73,9 +73,10 @@ def test_shipped_registry_loads_from_default_path(registry, monkeypatch):
     monkeypatch.delenv("DATAACUITY_REGISTRY", raising=False)
     assert load_registry().path == DEFAULT_REGISTRY_PATH
     assert DEFAULT_REGISTRY_PATH.parts[-2:] == ("config", "sources.yml")
-    assert len(registry.sources) == 18
-    assert 30 <= len(registry) <= 45
-    assert all(re.fullmatch(r"[a-z][a-z0-9_]*_db", name) for name in registry.source_names)
+    # Runbook 4.1: at least the 18 source databases (adding a source is one more entry).
+    assert len(registry.sources) >= 18
+    assert len(registry) >= 30
+    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", name) for name in registry.source_names)
 
 
 def test_shipped_registry_has_phase_one_tables(registry):
@@ -111,7 +112,8 @@ def test_shipped_registry_auth_users_and_fx_rates(registry):
 
 
 def test_shipped_registry_mixes_kinds_and_modes(registry):
-    tables = list(registry.tables())
+    # the synthetic sources' conventions (a source loaded from elsewhere has its own)
+    tables = [t for t in registry.tables() if (SOURCE_SQL_DIR / f"{t.source_db}.sql").exists()]
     assert {t.kind for t in tables} == {"event", "dimension"}
     assert {t.mode for t in tables} == {"incremental", "snapshot"}
     for table in tables:
@@ -125,8 +127,10 @@ def test_shipped_registry_mixes_kinds_and_modes(registry):
 def test_shipped_registry_tables_agree_with_source_ddl(registry):
     """Primary key, cursor, event_time, user_column and PII columns all exist in the DDL."""
     ddl_files = {path.stem for path in SOURCE_SQL_DIR.glob("*.sql")}
-    assert ddl_files == set(registry.source_names)
+    assert ddl_files <= set(registry.source_names)  # a DDL file serves a registry source
     for source in registry.sources:
+        if source.name not in ddl_files:  # loaded from elsewhere: no synthetic DDL needed
+            continue
         declared = source_ddl_columns(source.name)
         for table in source.tables:
             assert table.name in declared, f"{table.key} has no CREATE TABLE"

@@ -179,7 +179,9 @@ def load_pending(rotation: Rotation, *, connect_admin: Connect) -> list[complian
 
 def rotation_in_progress(conn) -> bool:
     """True while a rotation has a pending generation loaded in the warehouse (transform waits)."""
-    return bool(conn.execute("SELECT EXISTS (SELECT 1 FROM compliance.hash_key_status WHERE status = 'pending')").fetchone()[0])
+    return bool(
+        conn.execute("SELECT EXISTS (SELECT 1 FROM compliance.hash_key_status WHERE status = 'pending')").fetchone()[0]
+    )
 
 
 # --------------------------------------------------------------------------- 4. shadow build
@@ -326,7 +328,9 @@ def verify_shadow(rotation: Rotation, *, connect_dbt: Connect) -> dict:
                 continue
             evidence["pseudonym_columns_checked"] += 1
             left = conn.execute(
-                sql.SQL("SELECT count(*) FROM {} AS s WHERE s.{} IN (SELECT l.{} FROM {} AS l WHERE l.{} IS NOT NULL)").format(
+                sql.SQL(
+                    "SELECT count(*) FROM {} AS s WHERE s.{} IN (SELECT l.{} FROM {} AS l WHERE l.{} IS NOT NULL)"
+                ).format(
                     sql.Identifier(schema, relation),
                     sql.Identifier(column),
                     sql.Identifier(column),
@@ -388,9 +392,7 @@ def mirror_grants(conn, schema: str, target: str) -> None:
             )
 
 
-def swap(
-    rotation: Rotation, *, connect_dbt: Connect, lock_timeout_ms: int = 500, attempts: int = 40
-) -> dict:
+def swap(rotation: Rotation, *, connect_dbt: Connect, lock_timeout_ms: int = 500, attempts: int = 40) -> dict:
     """Swap the shadow schemas in and the new generation active, in one transaction."""
     with connect_dbt() as conn:
         conn.autocommit = True
@@ -398,7 +400,9 @@ def swap(
         live_schemas = existing_schemas(conn, SHADOWED_SCHEMAS)
         shadows = existing_schemas(conn, [shadow(s) for s in live_schemas])
         if len(shadows) != len(live_schemas):
-            raise RotationError(f"rotation {rotation.rotation_id}: shadow schemas {shadows} do not cover {live_schemas}")
+            raise RotationError(
+                f"rotation {rotation.rotation_id}: shadow schemas {shadows} do not cover {live_schemas}"
+            )
         for schema in live_schemas:
             mirror_grants(conn, schema, shadow(schema))
             leftover = retired(schema, rotation.rotation_id)
@@ -433,7 +437,9 @@ def swap(
                                 sql.Identifier(shadow(schema)), sql.Identifier(schema)
                             )
                         )
-                    promoted = conn.execute("SELECT salt_family, salt_id FROM compliance.promote_pending_keys()").fetchall()
+                    promoted = conn.execute(
+                        "SELECT salt_family, salt_id FROM compliance.promote_pending_keys()"
+                    ).fetchall()
                     if {row[1] for row in promoted} != set(rotation.new_salt_ids):
                         raise RotationError(
                             f"rotation {rotation.rotation_id}: promoted {promoted}, expected {rotation.new_salt_ids}"
@@ -506,7 +512,9 @@ def drop_retired(rotation: Rotation, *, connect_dbt: Connect) -> list[str]:
     return gone
 
 
-def abandon(rotation: Rotation, error: str, *, connect_compliance: Connect, connect_admin: Connect, connect_dbt: Connect) -> None:
+def abandon(
+    rotation: Rotation, error: str, *, connect_compliance: Connect, connect_admin: Connect, connect_dbt: Connect
+) -> None:
     """Start clean: drop the shadow schemas and the pending keys (only before the swap)."""
     with connect_compliance() as conn:
         conn.autocommit = True
