@@ -231,3 +231,43 @@ def test_reconcile_repairs_a_row_deleted_from_raw_and_a_cursor_set_backwards(lab
     ).fetchall()
     assert sorted(recorded) == [("0", "repaired"), ("1", "repaired")]
     assert reconcile(lab, table).repaired == []  # and now it agrees
+
+
+def test_reconcile_reports_p2_when_a_range_still_differs_after_repair(lab, primary, warehouse_su, am_env, client):
+    """A fault reconciliation cannot repair (a trigger on raw rewrites one row on every write):
+    the range is reported as persisting and ReconcileMismatch (P2) reaches Alertmanager."""
+    from dataacuity.alert_callbacks import notify
+    from dataacuity.reconcile import ALERTNAME, reconcile_source
+
+    insert(primary, 1, 50, age="2 hours")
+    extract(lab, lab_table("events"))
+    warehouse_su.execute(
+        "CREATE FUNCTION pg_temp.corrupt() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN IF NEW.id = 7 THEN NEW.note := 'corrupted'; END IF; RETURN NEW; END $$"
+    )
+    warehouse_su.execute(
+        f"CREATE TRIGGER corrupt BEFORE INSERT OR UPDATE ON raw.{LAB_DB}__events"
+        " FOR EACH ROW EXECUTE FUNCTION pg_temp.corrupt()"
+    )
+    warehouse_su.execute(f"UPDATE raw.{LAB_DB}__events SET note = note WHERE id = 7")
+    try:
+        lab.wait_for_replica()
+        (outcome,) = [
+            o
+            for o in reconcile_source(
+                parse_registry(
+                    f"sources: {{{LAB_DB}: {{app: lab, tables: "
+                    "{events: {kind: event, mode: incremental, cursor: updated_at, primary_key: [id]}}}}"
+                ),
+                LAB_DB,
+                lambda: psycopg.connect(lab.dsn("replica", LAB_DB, "etl_reader")),
+                lambda: psycopg.connect(lab.dsn("warehouse", "data_warehouse", "etl_user")),
+                notify=notify,
+            )
+            if o.table_name == "events"
+        ]
+    finally:
+        warehouse_su.execute(f"DROP TRIGGER corrupt ON raw.{LAB_DB}__events")
+    assert outcome.persisting == ["0"]
+    alerts = poll(lambda: client.active_alerts({"alertname": ALERTNAME, "source_db": LAB_DB}), what="P2 stored")
+    assert alerts[0]["labels"]["severity"] == "P2" and alerts[0]["labels"]["table"] == "events"
