@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import tools  # noqa: F401  (puts plugins/ on sys.path)
-from bench import bench_alerting, bench_extract, bench_parse
+from bench import bench_alerting, bench_extract, bench_parse, bench_sources
 from tools import topology
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -26,6 +26,7 @@ def main() -> int:
     figures = []
     figures += bench_parse.run()
     figures += bench_extract.run(with_10m=not quick)
+    figures += bench_sources.run()
     try:
         from bench import bench_transform
     except ImportError:

@@ -309,9 +309,12 @@ def _replica_conninfo(dbname: str) -> str:
     return topology.dsn("replica", dbname, "etl_reader")
 
 
-def read_columns(table: Table) -> list[Column]:
-    with psycopg.connect(_replica_conninfo(table.source_db), connect_timeout=10) as conn:
-        columns = read_source_columns(conn, table)
+def read_columns(table: Table, connections: dict[str, psycopg.Connection]) -> list[Column]:
+    """The table's columns at source, one replica connection per source database (`connections`)."""
+    conn = connections.get(table.source_db)
+    if conn is None:
+        conn = connections[table.source_db] = psycopg.connect(_replica_conninfo(table.source_db), connect_timeout=10)
+    columns = read_source_columns(conn, table)
     missing = sorted(table.referenced_columns - {c.name for c in columns})
     if missing:
         raise ExtractError(
@@ -356,40 +359,49 @@ def generate(
     if not sources_yml.exists() or sources_yml.read_text() != sources_text:
         sources_yml.write_text(sources_text)
         outcome.written.append(sources_yml)
-    for table in registry.tables():
-        if sources and table.source_db not in sources:
-            continue
-        files = paths(table, project_dir)
-        owners = {kind: ownership(path) for kind, path in files.items()}
-        if owners["staging.sql"] == "hand-written":
-            outcome.skipped.append((files["staging.sql"], "hand-written: the table's models are hand-owned"))
-            continue
-        if all(state in ("edited", "hand-written") for state in owners.values()):
-            outcome.skipped += [(path, owners[kind]) for kind, path in files.items()]
-            continue
-        try:
-            columns = model_columns(read_columns(table))
-        except (psycopg.Error, ExtractError) as error:
-            outcome.failed.append((table.key, f"cannot read its columns from the replica: {error}".strip()))
-            continue
-        staging_sql, staging_yml = render_staging(table, columns)
-        int_sql, int_yml = render_intermediate(table, columns)
-        rendered = {
-            "staging.sql": with_header(staging_sql, "--"),
-            "staging.yml": with_header(staging_yml, "#"),
-            "intermediate.sql": with_header(int_sql, "--"),
-            "intermediate.yml": with_header(int_yml, "#"),
-        }
-        for kind, path in files.items():
-            if owners[kind] in ("edited", "hand-written"):
-                outcome.skipped.append((path, owners[kind]))
-            elif owners[kind] == "generated" and path.read_text(encoding="utf-8") == rendered[kind]:
-                outcome.unchanged.append(path)
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(rendered[kind], encoding="utf-8")
-                outcome.written.append(path)
+    connections: dict[str, psycopg.Connection] = {}
+    try:
+        for table in registry.tables():
+            if not sources or table.source_db in sources:
+                _generate_table(table, project_dir, connections, outcome)
+    finally:
+        for conn in connections.values():
+            conn.close()
     return outcome
+
+
+def _generate_table(table: Table, project_dir: Path, connections: dict, outcome: Outcome) -> None:
+    """One table's four files: written when missing or still as generated, else skipped."""
+    files = paths(table, project_dir)
+    owners = {kind: ownership(path) for kind, path in files.items()}
+    if owners["staging.sql"] == "hand-written":
+        outcome.skipped.append((files["staging.sql"], "hand-written: the table's models are hand-owned"))
+        return
+    if all(state in ("edited", "hand-written") for state in owners.values()):
+        outcome.skipped += [(path, owners[kind]) for kind, path in files.items()]
+        return
+    try:
+        columns = model_columns(read_columns(table, connections))
+    except (psycopg.Error, ExtractError) as error:
+        outcome.failed.append((table.key, f"cannot read its columns from the replica: {error}".strip()))
+        return
+    staging_sql, staging_yml = render_staging(table, columns)
+    int_sql, int_yml = render_intermediate(table, columns)
+    rendered = {
+        "staging.sql": with_header(staging_sql, "--"),
+        "staging.yml": with_header(staging_yml, "#"),
+        "intermediate.sql": with_header(int_sql, "--"),
+        "intermediate.yml": with_header(int_yml, "#"),
+    }
+    for kind, path in files.items():
+        if owners[kind] in ("edited", "hand-written"):
+            outcome.skipped.append((path, owners[kind]))
+        elif owners[kind] == "generated" and path.read_text(encoding="utf-8") == rendered[kind]:
+            outcome.unchanged.append(path)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(rendered[kind], encoding="utf-8")
+            outcome.written.append(path)
 
 
 def main(argv: list[str] | None = None) -> int:
