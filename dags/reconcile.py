@@ -53,7 +53,7 @@ with DAG(
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=3),
     default_args=default_args(retries=1),
-    tags=["extract", "monitoring"],
+    tags=["monitoring"],
     doc_md=DOC,
 ):
     for _source in load_registry(partial=True).sources:

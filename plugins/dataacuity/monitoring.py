@@ -27,7 +27,7 @@ def check_source_freshness(registry: Registry | None = None, generator_url: str 
     from dataacuity import freshness, kill_switch
     from dataacuity.alerting import AlertmanagerClient, AlertmanagerError
 
-    registry = registry or load_registry()
+    registry = registry or load_registry(partial=True)  # a broken entry must not blind the monitor to the others
     client = AlertmanagerClient.from_connection(connections.ALERTMANAGER)
     with connections.connector(connections.WAREHOUSE_MONITOR, autocommit=True)() as conn:
         # Keep KillSwitchEngaged firing while engaged: it is what inhibits the staleness alerts.
