@@ -10,6 +10,7 @@ import pytest
 from psycopg import errors
 
 from dataacuity import compliance
+from tools.key_link import ensure_local_key_link
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -17,7 +18,7 @@ HEX64 = re.compile(r"^[0-9a-f]{64}$")
 @pytest.fixture(scope="module")
 def key_link(topology):
     """The .106 -> .118 key link installed and the warehouse copy loaded (idempotent)."""
-    return compliance.ensure_local_key_link()
+    return ensure_local_key_link()
 
 
 def connect(topology, cluster: str, dbname: str, role: str = "postgres", set_role: str | None = None):

@@ -4,12 +4,12 @@ no statement carries a key)."""
 
 from __future__ import annotations
 
-from dataacuity import compliance
 from tests.security import support
+from tools import key_link
 
 
 def test_server_logs_hold_no_key_after_the_suite(topology):
-    compliance.ensure_local_key_link()
+    key_link.ensure_local_key_link()
     keys = support.key_material(topology)
     logs = sorted(topology.state_dir().glob("*/server.log"))
     assert {p.parent.name for p in logs} >= {"warehouse", "compliance"}, logs

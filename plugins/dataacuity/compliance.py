@@ -10,8 +10,8 @@ The keys never come to Python: every function here asks PostgreSQL for hashes, t
     refresh_hash_keys(warehouse_admin_conn)          # pull the active salts into .106's copy
     install_key_link(warehouse_su, compliance_su, host=..., port=...)   # one-off set-up
 
-Local topology: ``python -m dataacuity.compliance link`` (idempotent) installs the .106 -> .118
-key link with a fresh random password and loads the key copy.
+Local topology: ``python -m tools.key_link`` (idempotent, run by ``make up``) installs the
+.106 -> .118 key link with a fresh random password and loads the key copy.
 """
 
 from __future__ import annotations
@@ -230,40 +230,3 @@ def install_vault_audit_link(compliance_su, *, host: str, port: int, dbname: str
             )
         )
     del password
-
-
-def ensure_local_key_link(force: bool = False) -> list[KeyState]:
-    """Local topology: install the key link and the vault's audit link unless they are in place."""
-    import psycopg
-
-    from tools import topology
-
-    with (
-        psycopg.connect(topology.dsn("warehouse", "data_warehouse"), autocommit=True) as warehouse_su,
-        psycopg.connect(topology.dsn("compliance", "compliance"), autocommit=True) as compliance_su,
-    ):
-        audit_link = compliance_su.execute(
-            "SELECT 1 FROM pg_user_mappings WHERE srvname = %s AND usename = %s", (VAULT_AUDIT_SERVER, KEYHOLDER_ROLE)
-        ).fetchone()
-        if force or not audit_link:
-            install_vault_audit_link(compliance_su, host="127.0.0.1", port=topology.port("compliance"))
-        if not force and keys_in_sync(warehouse_su, compliance_su) and warehouse_key_states(warehouse_su):
-            return warehouse_key_states(warehouse_su)
-        return install_key_link(warehouse_su, compliance_su, host="127.0.0.1", port=topology.port("compliance"))
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m dataacuity.compliance")
-    parser.add_argument("command", choices=["link"], help="link: install/refresh the local .106 -> .118 key link")
-    parser.add_argument("--force", action="store_true", help="re-install even when the copy is in sync")
-    args = parser.parse_args(argv)
-    if args.command == "link":
-        for state in ensure_local_key_link(force=args.force):
-            print(f"{state.salt_family:<10} salt_id={state.salt_id:<4} fingerprint={state.fingerprint}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -14,7 +14,7 @@ from psycopg import errors, sql
 
 from dataacuity import compliance, connections
 from tests.security import support
-from tools import backup_warehouse
+from tools import backup_warehouse, key_link
 
 KEY_TABLES = {
     "warehouse": ["compliance.hash_keys", "compliance.key_wrap", "compliance.remote_key_export"],
@@ -30,7 +30,7 @@ KEY_TABLES = {
 
 @pytest.fixture(scope="module")
 def keys(topology):
-    compliance.ensure_local_key_link()
+    key_link.ensure_local_key_link()
     return support.key_material(topology)
 
 

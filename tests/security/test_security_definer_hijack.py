@@ -22,6 +22,7 @@ from psycopg import sql
 
 from dataacuity import compliance
 from tests.security import support
+from tools import key_link
 
 FAMILIES = compliance.HASH_FAMILIES
 
@@ -172,7 +173,7 @@ def run_calls(conn, functions: list[str], token: str) -> dict[str, tuple]:
 
 @pytest.fixture(scope="module")
 def setting(topology):
-    compliance.ensure_local_key_link()
+    key_link.ensure_local_key_link()
     with support.connect(topology, "compliance", "compliance_user") as conn:
         token = compliance.tokenise(conn, "email", [f"hijack.{uuid.uuid4().hex[:6]}@example.co.za"])
         # the probe values exist already, so clean and attacked calls look the same token up
