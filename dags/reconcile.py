@@ -30,7 +30,7 @@ def _reconcile(source_db: str, **context) -> list[dict]:
     from dataclasses import asdict
 
     from dataacuity import connections, kill_switch
-    from dataacuity.alert_callbacks import notify
+    from dataacuity.alerting import notify
     from dataacuity.reconcile import reconcile_source
 
     ti = context.get("ti")

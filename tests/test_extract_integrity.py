@@ -135,7 +135,7 @@ def test_transaction_open_beyond_the_hard_limit_pages_p2(lab, primary, warehouse
         insert(primary, 5)
         summary = extract(lab, table)
         assert summary.late_xids, "a transaction open past the limit must be reported"
-        from dataacuity.alert_callbacks import notify
+        from dataacuity.alerting import notify
 
         assert notify([late_transaction_alert(table, summary)]) == "sent"
         slow.rollback()
@@ -236,7 +236,7 @@ def test_reconcile_repairs_a_row_deleted_from_raw_and_a_cursor_set_backwards(lab
 def test_reconcile_reports_p2_when_a_range_still_differs_after_repair(lab, primary, warehouse_su, am_env, client):
     """A fault reconciliation cannot repair (a trigger on raw rewrites one row on every write):
     the range is reported as persisting and ReconcileMismatch (P2) reaches Alertmanager."""
-    from dataacuity.alert_callbacks import notify
+    from dataacuity.alerting import notify
     from dataacuity.reconcile import ALERTNAME, reconcile_source
 
     insert(primary, 1, 50, age="2 hours")
