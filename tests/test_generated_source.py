@@ -11,11 +11,11 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from dataacuity import compliance, dbt
+from dataacuity import dbt
 from dataacuity.extract.core import extract_table
 from dataacuity.registry import DEFAULT_REGISTRY_PATH, parse_registry
 from tests.conftest import superuser_connect
-from tools import generate_models
+from tools import generate_models, key_link
 
 LAB_DB = "generated_lab"
 TABLE = "Customer Accounts"
@@ -160,7 +160,7 @@ def test_generated_source_end_to_end_pii_free(lab_registry, source_db, project, 
     assert summary.rows_inserted == 3
     assert_byte_for_byte(warehouse_su, table)
 
-    compliance.ensure_local_key_link()
+    key_link.ensure_local_key_link()
     models = f"stg_auth_db__users {table.staging_model} {table.intermediate_model}"
     result = dbt.run_dbt(["build", "--select", *models.split()], project_dir=project, target_path=project / "target")
     assert result.ok, result.output[-5000:]
