@@ -271,3 +271,38 @@ def test_reconcile_reports_p2_when_a_range_still_differs_after_repair(lab, prima
     assert outcome.persisting == ["0"]
     alerts = poll(lambda: client.active_alerts({"alertname": ALERTNAME, "source_db": LAB_DB}), what="P2 stored")
     assert alerts[0]["labels"]["severity"] == "P2" and alerts[0]["labels"]["table"] == "events"
+
+
+def test_reconcile_of_an_event_table_without_integer_key_works_per_day(lab, primary, warehouse_su):
+    primary.execute(
+        "CREATE TABLE drift (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), note text,"
+        " created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL DEFAULT now() - interval '1 hour')"
+    )
+    primary.execute(
+        "INSERT INTO drift (note, created_at) SELECT 'n' || g, timestamptz '2026-11-01 12:00+00' + g * interval '1 day'"
+        " FROM generate_series(0, 4) g"
+    )
+    table = dataclasses.replace(lab_table("drift"), event_time="created_at")
+    extract(lab, table)
+    warehouse_su.execute(f"DELETE FROM raw.{LAB_DB}__drift WHERE note = 'n2'")
+    outcome = reconcile(lab, table)
+    assert outcome.buckets == 5 and outcome.repaired == ["2026-11-03"] and outcome.persisting == []
+    assert warehouse_su.execute(f"SELECT count(*) FROM raw.{LAB_DB}__drift").fetchone()[0] == 5
+
+
+def test_reconcile_dag_task_reconciles_a_source_through_the_airflow_connections(seeded_sources, registry):
+    """dags/reconcile.py's task for ledger_db, called as the worker calls it (Airflow connections,
+    kill-switch guard): every table of the source compared, nothing left differing."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from tests.conftest import REPO
+    from tools.pipeline import extract_all
+
+    extract_all(sources=["ledger_db"])
+    dag = DagBag(dag_folder=str(REPO / "dags" / "reconcile.py")).dags["reconcile"]
+    assert {t.task_id for t in dag.tasks} == set(registry.source_names)
+    task = dag.get_task("ledger_db")
+    outcomes = task.python_callable(*task.op_args, **task.op_kwargs)
+    assert {o["table_name"] for o in outcomes} == set(registry.source("ledger_db").table_names)
+    assert all(o["persisting"] == [] and o["error"] is None for o in outcomes)
+    assert all(o["replica_rows"] == o["raw_rows"] > 0 for o in outcomes)
