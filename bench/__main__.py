@@ -33,6 +33,9 @@ def main() -> int:
         bench_transform = None
     if bench_transform is not None:
         figures += bench_transform.run(with_10m=not quick)
+    from bench import bench_rotation
+
+    figures += bench_rotation.run(users=100_000 if quick else 1_000_000)
     if not quick:
         import tempfile
 

@@ -23,7 +23,7 @@ from bench.bench_extract import BENCH_DB, REGISTRY, _figure
 from dataacuity import dbt
 from dataacuity.reconcile import reconcile_table
 from dataacuity.registry import load_registry, parse_registry
-from tools import generate_models, seed_sources, topology
+from tools import generate_models, seed, topology
 
 
 def measure_reconcile() -> tuple[float, float]:
@@ -48,7 +48,7 @@ def measure_reconcile() -> tuple[float, float]:
 def measure_generator() -> tuple[float, int]:
     """(g) in seconds and the number of tables generated."""
     registry = load_registry()
-    seed_sources.apply_source_schemas(lambda db: topology.dsn("primary", db), registry)  # tables exist
+    seed.apply_source_schemas(lambda db: topology.dsn("primary", db), registry)  # tables exist
     topology.wait_for_replica()
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp) / "dbt"

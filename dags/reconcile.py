@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, task
 
-from dataacuity.dag_defaults import default_args
+from dataacuity.dag_defaults import default_args, tags
 from dataacuity.registry import load_registry
 
 DOC = """\
@@ -53,7 +53,7 @@ with DAG(
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=3),
     default_args=default_args(retries=1),
-    tags=["monitoring"],
+    tags=tags("monitoring"),
     doc_md=DOC,
 ):
     for _source in load_registry(partial=True).sources:

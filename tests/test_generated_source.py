@@ -12,6 +12,7 @@ import pytest
 from psycopg import sql
 
 from dataacuity import dbt
+from dataacuity.dbt_runner import run_dbt
 from dataacuity.extract.core import extract_table
 from dataacuity.registry import DEFAULT_REGISTRY_PATH, parse_registry
 from tests.conftest import superuser_connect
@@ -141,13 +142,13 @@ def test_generated_source_end_to_end_pii_free(lab_registry, source_db, project, 
     generate_models.generate(lab_registry, sources=[LAB_DB], project_dir=project)
     # Demo and test set-up with the source in the registry: no DDL file, no synthetic data for it;
     # it is left as loaded (and the known sources are seeded as before).
-    from tools import seed_sources
+    from tools import seed
 
     def dsn_for_db(db: str) -> str:
         return superuser_dsn("primary", db, "postgres")
 
-    seed_sources.apply_source_schemas(dsn_for_db, lab_registry)
-    counts = seed_sources.seed(dsn_for_db, lab_registry, scale=1, seed=42)
+    seed.apply_source_schemas(dsn_for_db, lab_registry)
+    counts = seed.seed(dsn_for_db, lab_registry, scale=1, seed=42)
     assert counts["ledger_db.transactions"] > 0 and not any(key.startswith(LAB_DB) for key in counts)
     with superuser_connect("primary", LAB_DB) as conn:
         assert conn.execute(f'SELECT count(*) FROM "{TABLE}"').fetchone()[0] == 3
@@ -162,7 +163,7 @@ def test_generated_source_end_to_end_pii_free(lab_registry, source_db, project, 
 
     key_link.ensure_local_key_link()
     models = f"stg_auth_db__users {table.staging_model} {table.intermediate_model}"
-    result = dbt.run_dbt(["build", "--select", *models.split()], project_dir=project, target_path=project / "target")
+    result = run_dbt(["build", "--select", *models.split()], project_dir=project, target_path=project / "target")
     assert result.ok, result.output[-5000:]
     statuses = result.statuses()
     pii_tests = [k for k in statuses if "no_pii" in k and table.intermediate_model in k]

@@ -34,9 +34,10 @@ import psycopg
 import yaml
 from psycopg.conninfo import make_conninfo
 
-from dataacuity import dbt
 from dataacuity.extract.core import Column, ExtractError, read_source_columns
+from dataacuity.paths import DBT_PROJECT_DIR, REPO_ROOT
 from dataacuity.registry import Registry, Table, load_registry, safe_id
+from tools.build_dbt_manifest import SOURCES_YML, render_sources
 
 HEADER_MARK = "dataacuity-generated sha256="
 HEADER_NOTE = (
@@ -335,7 +336,7 @@ class Outcome:
     failed: list[tuple[str, str]]
 
 
-def paths(table: Table, project_dir: Path = dbt.DBT_PROJECT_DIR) -> dict[str, Path]:
+def paths(table: Table, project_dir: Path = DBT_PROJECT_DIR) -> dict[str, Path]:
     staging = project_dir / "models" / "staging" / table.source_db / table.staging_model
     intermediate = project_dir / "models" / "intermediate" / table.source_db / table.intermediate_model
     return {
@@ -349,13 +350,13 @@ def paths(table: Table, project_dir: Path = dbt.DBT_PROJECT_DIR) -> dict[str, Pa
 def generate(
     registry: Registry | None = None,
     sources: list[str] | None = None,
-    project_dir: Path = dbt.DBT_PROJECT_DIR,
+    project_dir: Path = DBT_PROJECT_DIR,
 ) -> Outcome:
     """Write what is missing or still as generated; keep edited and hand-written files."""
     registry = registry or load_registry()
     outcome = Outcome([], [], [], [])
-    sources_yml = project_dir / dbt.SOURCES_YML.relative_to(dbt.DBT_PROJECT_DIR)
-    sources_text = dbt.render_sources(registry)
+    sources_yml = project_dir / SOURCES_YML.relative_to(DBT_PROJECT_DIR)
+    sources_text = render_sources(registry)
     if not sources_yml.exists() or sources_yml.read_text() != sources_text:
         sources_yml.write_text(sources_text)
         outcome.written.append(sources_yml)
@@ -413,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     outcome = generate(sources=args.source)
 
     def relative(path: Path) -> Path:
-        return path.relative_to(dbt.REPO)
+        return path.relative_to(REPO_ROOT)
 
     for path in outcome.written:
         print(f"wrote     {relative(path)}")
