@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -32,7 +31,6 @@ from pathlib import Path
 
 import psycopg
 import yaml
-from psycopg.conninfo import make_conninfo
 
 from dataacuity.extract.core import Column, ExtractError, read_source_columns
 from dataacuity.paths import DBT_PROJECT_DIR, REPO_ROOT
@@ -301,10 +299,7 @@ def render_intermediate(table: Table, columns: list[ModelColumn]) -> tuple[str, 
 
 
 def _replica_conninfo(dbname: str) -> str:
-    """etl_reader on the replica: AIRFLOW_CONN_REPLICA_105 when set, else the local topology."""
-    uri = os.environ.get("AIRFLOW_CONN_REPLICA_105")
-    if uri:
-        return make_conninfo(uri.replace("postgres://", "postgresql://", 1), dbname=dbname)
+    """etl_reader on the local topology's replica (where the source is loaded, README "Add a source")."""
     from tools import topology
 
     return topology.dsn("replica", dbname, "etl_reader")
