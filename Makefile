@@ -12,12 +12,13 @@ export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export DBT_PROFILES_DIR := $(CURDIR)/include/dbt
 
-.PHONY: help venv manifest system-deps up down status destroy seed demo test lint format bench airflow clean
+.PHONY: help venv manifest sources system-deps up down status destroy seed demo test lint format bench airflow clean
 
 help:
 	@echo "make demo    - set up everything and run the pipeline end to end once"
 	@echo "make test    - set up everything the tests need, then lint and the whole suite"
 	@echo "make up|down|status|destroy - the local topology (four PostgreSQL clusters + Alertmanager)"
+	@echo "make sources - dbt sources + staging + intermediate models for new registry tables"
 	@echo "make bench   - benchmarks, printed as ratios against their baselines"
 	@echo "make airflow - Airflow (api-server, scheduler, dag-processor, triggerer) against the local topology (UI on 127.0.0.1:8080)"
 
@@ -37,6 +38,11 @@ $(DBT_MANIFEST): $(VENV)/.installed config/sources.yml $(shell find include/dbt 
 	$(PY) -m tools.build_dbt_manifest
 
 manifest: $(DBT_MANIFEST)
+
+# Add a source: one entry in config/sources.yml, then `make sources` writes its dbt sources, staging
+# and PII-free intermediate models (reading column types from the replica; edited files are kept).
+sources: up
+	$(PY) -m tools.generate_models --quiet
 
 # Debian packages the topology and tests need: Alertmanager (+amtool) and chromium. Installed once.
 system-deps:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import tools  # noqa: F401  (puts plugins/ on sys.path)
-from bench import bench_alerting, bench_extract, bench_parse, bench_security
+from bench import bench_alerting, bench_extract, bench_parse, bench_security, bench_sources
 from tools import topology
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -39,6 +39,7 @@ def main() -> int:
     figures += bench_security.run()
     figures += bench_parse.run()
     figures += bench_extract.run(with_10m=not quick)
+    figures += bench_sources.run()
     try:
         from bench import bench_transform
     except ImportError:

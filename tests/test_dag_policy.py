@@ -28,9 +28,9 @@ def test_every_registry_source_has_its_extract_dag(dagbag, registry):
     for source in registry.sources:
         dag = dagbag.dags.get(f"extract__{source.name}")
         assert dag is not None, f"no extract DAG for {source.name}"
-        assert {t.task_id for t in dag.tasks} == set(source.table_names)
+        assert {t.task_id for t in dag.tasks} == {t.task_id for t in source.tables}
         for table in source.tables:
-            outlets = dag.get_task(table.name).outlets
+            outlets = dag.get_task(table.task_id).outlets
             assert [a.name for a in outlets] == [f"raw.{table.raw_table}"]
         assert dag.max_active_runs == 1
 
@@ -58,18 +58,42 @@ def test_every_dag_has_owner_tags_doc_retries_and_alerting(dagbag, registry):
     assert problems == []
 
 
-def test_an_invalid_registry_is_a_loud_import_error(tmp_path, monkeypatch):
+def test_an_unreadable_registry_is_a_loud_import_error(tmp_path, monkeypatch):
     from airflow.dag_processing.dagbag import DagBag
 
     broken = tmp_path / "sources.yml"
-    broken.write_text(
-        (REPO / "config" / "sources.yml").read_text().replace("    primary_key: [id]", "    primary_key: []")
-    )
+    broken.write_text((REPO / "config" / "sources.yml").read_text().replace("sources:\n", "sources:\n  - [\n", 1))
     monkeypatch.setenv("DATAACUITY_REGISTRY", str(broken))
     dagbag = DagBag(dag_folder=str(REPO / "dags" / "extract.py"))
     assert dagbag.dags == {}
     (error,) = dagbag.import_errors.values()
-    assert str(broken) in error and "primary_key" in error
+    assert str(broken) in error and "invalid YAML" in error
+
+
+def test_one_bad_entry_is_one_failing_dag_and_the_others_still_load(tmp_path, monkeypatch, registry):
+    """A table name that gives no usable id, in one source: that source's DAG fails, naming the
+    file, the line and the fix; every other source keeps its extract DAG."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    text = (REPO / "config" / "sources.yml").read_text()
+    bad_source = registry.sources[1].name
+    anchor = f"  {bad_source}:\n"
+    tables_at = text.index("    tables:\n", text.index(anchor)) + len("    tables:\n")
+    text = text[:tables_at] + '      "漢字": {kind: event, mode: snapshot, primary_key: [id]}\n' + text[tables_at:]
+    broken = tmp_path / "sources.yml"
+    broken.write_text(text)
+    line = text[:tables_at].count("\n") + 1
+    monkeypatch.setenv("DATAACUITY_REGISTRY", str(broken))
+    dagbag = DagBag(dag_folder=str(REPO / "dags" / "extract.py"))
+    assert dagbag.import_errors == {}
+    good = {f"extract__{s.name}" for s in registry.sources if s.name != bad_source}
+    assert good <= set(dagbag.dags)
+    failing = dagbag.dags[f"extract__{bad_source}"]
+    assert [t.task_id for t in failing.tasks] == ["registry_entry_invalid"]
+    assert f"{broken}:{line}" in failing.doc_md and "Fix: add `id:" in failing.doc_md
+    task = failing.get_task("registry_entry_invalid")
+    with pytest.raises(ValueError, match="gives no usable id"):
+        task.python_callable(*task.op_args)
 
 
 def test_dag_tags_come_from_the_one_list():

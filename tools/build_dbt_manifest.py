@@ -120,7 +120,10 @@ def build_manifest(write_sources: bool = False) -> float:
         )
     missing = missing_staging_models()
     if missing:
-        raise ManifestBuildError(f"registry tables without a staging model: {', '.join(missing)}")
+        raise ManifestBuildError(
+            f"registry tables without a staging model: {', '.join(missing)}. "
+            "Run `make sources` to generate their dbt models (README: Add a source)"
+        )
     result = run_dbt(["parse", "--no-partial-parse"], conn_id=None)
     if not result.ok or not dbt.MANIFEST_PATH.exists():
         raise ManifestBuildError(f"dbt parse failed:\n{result.output[-4000:]}")

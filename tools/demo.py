@@ -67,6 +67,16 @@ def run_dags(pause_extraction: bool) -> dict[str, tuple[str, str]]:
     return states
 
 
+def _count_if_exists(conn, table_name: str) -> int:
+    """Rows of public.<table> (0 when a source loaded from elsewhere lacks it)."""
+    from psycopg import sql
+
+    relation = sql.Identifier("public", table_name)
+    if conn.execute("SELECT to_regclass(%s)", (relation.as_string(conn),)).fetchone()[0] is None:
+        return 0
+    return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(relation)).fetchone()[0]
+
+
 def key_generations() -> None:
     """The active hashing-key generation per family (fingerprints, never keys) and the last rotation."""
     import psycopg
@@ -120,9 +130,7 @@ def summary(transform_run_id: str | None = None) -> None:
         raw_tables = {r[0] for r in wh.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'raw'")}
         for source in registry.sources:
             with psycopg.connect(topology.dsn("replica", source.name), autocommit=True) as rep:
-                replica_rows = sum(
-                    rep.execute(f'SELECT count(*) FROM public."{t.name}"').fetchone()[0] for t in source.tables
-                )
+                replica_rows = sum(_count_if_exists(rep, t.name) for t in source.tables)
             raw_rows = sum(
                 wh.execute(f'SELECT count(*) FROM raw."{t.raw_table}"').fetchone()[0]
                 for t in source.tables

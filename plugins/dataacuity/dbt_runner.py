@@ -78,6 +78,7 @@ def run_dbt(
     target_path: Path | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 1800,
+    project_dir: Path = DBT_PROJECT_DIR,
 ) -> DbtResult:
     """Run `dbt <args>` on include/dbt in a subprocess with the profile from `conn_id`.
 
@@ -89,7 +90,7 @@ def run_dbt(
         dbt_executable(),
         *args,
         "--project-dir",
-        str(DBT_PROJECT_DIR),
+        str(project_dir),
         "--profiles-dir",
         str(DBT_PROFILES_DIR),
         "--target-path",
@@ -98,7 +99,7 @@ def run_dbt(
     full_env = {**os.environ, **(connection_env(conn_id) if conn_id else {}), **(env or {})}
     full_env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     proc = subprocess.run(
-        command, cwd=DBT_PROJECT_DIR, env=full_env, capture_output=True, text=True, timeout=timeout, check=False
+        command, cwd=project_dir, env=full_env, capture_output=True, text=True, timeout=timeout, check=False
     )
     run_results: dict = {}
     results_file = target / "run_results.json"

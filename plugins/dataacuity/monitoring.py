@@ -71,7 +71,7 @@ def check_source_freshness(registry: Registry | None = None, generator_url: str 
     """Measure every table, fire SourceStale for the stale ones, resolve the fresh ones that fire."""
     from dataacuity import freshness, kill_switch
 
-    registry = registry or load_registry()
+    registry = registry or load_registry(partial=True)  # a broken entry must not blind the monitor to the others
     client = AlertmanagerClient.from_connection(connections.ALERTMANAGER)
     with connections.connect(
         connections.WAREHOUSE_MONITOR, autocommit=True, statement_timeout=STATEMENT_TIMEOUT

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,11 @@ DEFAULT_REGISTRY_PATH = CONFIG_DIR / "sources.yml"
 
 RAW_SCHEMA = "raw"
 SOURCE_DB_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+# Table ids (Airflow task_id, dbt model and raw table names): snake_case ASCII, no double underscore
+# (`__` separates the source from the table in raw and dbt names).
+TABLE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+# Longest dbt model name derived from a table: int_<source_db>__<id>_anon.
+MODEL_NAME_OVERHEAD = len("int_") + len("_anon")
 POSTGRES_MAX_IDENTIFIER_LENGTH = 63
 CRON_FIELD_COUNT = 5
 
@@ -72,10 +78,14 @@ TABLE_KEYS = frozenset(
         "pii",
         "description",
         "active_hours",
+        "id",
+        "late_commit_limit_minutes",
+        "reconcile",
     }
 )
 # Registry `active_hours: "HH:MM-HH:MM"` are in the apps' local time (South Africa, no DST).
 ACTIVE_HOURS_TZ = "Africa/Johannesburg"
+DEFAULT_LATE_COMMIT_LIMIT_MINUTES = 60
 
 
 # --------------------------------------------------------------------------- errors
@@ -139,6 +149,13 @@ class Table:
     # (start, end) minutes after local midnight when an event source normally has traffic; None:
     # unknown, so a quiet source is never reported (a quiet dimension never is, whatever this says).
     active_hours: tuple[int, int] | None = None
+    id: str = ""
+    late_commit_limit_minutes: int = DEFAULT_LATE_COMMIT_LIMIT_MINUTES
+    reconcile: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.id:  # built by hand (tests): derive it as the registry does
+            object.__setattr__(self, "id", safe_id(self.name))
 
     def is_active_at(self, moment: datetime) -> bool:
         """Inside the registry's active hours (end exclusive; a range may wrap midnight)."""
@@ -151,13 +168,23 @@ class Table:
 
     @property
     def key(self) -> str:
-        """'ledger_db.transactions'."""
+        """'ledger_db.transactions' (the source's own names)."""
         return f"{self.source_db}.{self.name}"
 
     @property
+    def task_id(self) -> str:
+        """Airflow task id of the table's extract: its safe id."""
+        return self.id
+
+    @property
     def raw_table(self) -> str:
-        """Warehouse raw table name: 'ledger_db__transactions'."""
-        return f"{self.source_db}__{self.name}"
+        """Warehouse raw table name from the safe id: 'ledger_db__transactions'."""
+        return f"{self.source_db}__{self.id}"
+
+    @property
+    def intermediate_model(self) -> str:
+        """Generated PII-free dbt model: 'int_ledger_db__transactions_anon'."""
+        return f"int_{self.raw_table}_anon"
 
     @property
     def qualified_raw(self) -> tuple[str, str]:
@@ -230,6 +257,8 @@ class Registry:
 
     path: Path
     sources: tuple[Source, ...]
+    # Only from load_registry(partial=True): source name -> the error that keeps it out.
+    broken: Mapping[str, RegistryError] = field(default_factory=dict, hash=False)
 
     def tables(self) -> Iterator[Table]:
         for source in self.sources:
@@ -258,6 +287,26 @@ class Registry:
 
     def __len__(self) -> int:
         return sum(len(source.tables) for source in self.sources)
+
+
+# Letters Unicode does not decompose into ASCII ones.
+_NO_DECOMPOSITION = str.maketrans(
+    {"ß": "ss", "Æ": "AE", "æ": "ae", "Ø": "O", "ø": "o", "Œ": "OE", "œ": "oe", "Đ": "D", "đ": "d", "Ł": "L", "ł": "l"}
+)
+
+
+def safe_id(name: str) -> str:
+    """snake_case ASCII id for any PostgreSQL name ('' when nothing usable is left).
+
+    'Order Lines' -> 'order_lines', 'InvoiceLine' -> 'invoice_line', 'Café' -> 'cafe',
+    'select' -> 'select' (always quoted where used), '2024 data' -> 't_2024_data'."""
+    text = unicodedata.normalize("NFKD", name.translate(_NO_DECOMPOSITION)).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
+    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", text)
+    text = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower()
+    if text and not text[0].isalpha():
+        text = f"t_{text}"
+    return text
 
 
 # --------------------------------------------------------------------------- YAML
@@ -452,6 +501,7 @@ class _Validator:
                 table = self.table(source_label, app or "", server or "", table_name, table_data)
                 if table is not None:
                     tables.append(table)
+            self.unique_ids(source_label, tables)
 
         if not name_ok or app is None or server is None:
             return None
@@ -516,9 +566,20 @@ class _Validator:
         pii = self.pii(data.get("pii"), **where)
         description = self.optional_text(data.get("description"), **where, key="description")
         active_hours = self.active_hours(data.get("active_hours"), **where)
+        table_id = self.table_id(name, data, **where) if name_ok else None
+        late_limit = self.positive_int(
+            data.get("late_commit_limit_minutes", DEFAULT_LATE_COMMIT_LIMIT_MINUTES),
+            allow_zero=False,
+            **where,
+            key="late_commit_limit_minutes",
+        )
+        reconcile = data.get("reconcile", True)
+        if not isinstance(reconcile, bool):
+            self.error(f"must be true or false, got {reconcile!r}", **where, key="reconcile")
+            reconcile = None
 
-        required = (name_ok, kind, mode, primary_key, schedule, expected, lookback, pii)
-        if any(value is None or value is False for value in required):
+        required = (name_ok, kind, mode, primary_key, schedule, expected, lookback, pii, table_id, late_limit)
+        if reconcile is None or any(value is None or value is False for value in required):
             return None
         if mode == "incremental" and cursor is None:
             return None
@@ -539,7 +600,46 @@ class _Validator:
             pii=pii,
             description=description,
             active_hours=active_hours if active_hours is not False else None,
+            id=table_id,
+            late_commit_limit_minutes=late_limit,
+            reconcile=reconcile,
         )
+
+    def table_id(self, name: str, data: Mapping[str, Any], *, source: str, **where: Any) -> str | None:
+        """The table's safe id: `id:` when given, else derived from its name (safe_id)."""
+        given = data.get("id")
+        if given is not None:
+            if not isinstance(given, str) or not TABLE_ID_PATTERN.match(given):
+                self.error(
+                    f"id must be snake_case ASCII ({TABLE_ID_PATTERN.pattern}), got {given!r}. "
+                    f"Fix: id: {safe_id(str(given)) or 'my_table'}",
+                    source=source,
+                    **where,
+                    key="id",
+                )
+                return None
+            table_id = given
+        else:
+            table_id = safe_id(name)
+            if not TABLE_ID_PATTERN.match(table_id):
+                self.error(
+                    f"table name {name!r} gives no usable id for Airflow and dbt (derived {table_id!r}). "
+                    f"Fix: add `id: <snake_case_name>` to this table, e.g. id: table_{len(self.issues) + 1}",
+                    source=source,
+                    **where,
+                )
+                return None
+        model = f"{source}__{table_id}"
+        if len(model) + MODEL_NAME_OVERHEAD > POSTGRES_MAX_IDENTIFIER_LENGTH:
+            self.error(
+                f"id {table_id!r} makes the model name int_{model}_anon longer than "
+                f"{POSTGRES_MAX_IDENTIFIER_LENGTH} characters. Fix: add a shorter `id:` to this table",
+                source=source,
+                **where,
+                key="id" if given is not None else None,
+            )
+            return None
+        return table_id
 
     def active_hours(self, value: Any, **where: Any) -> tuple[int, int] | None | bool:
         """ "HH:MM-HH:MM" -> (start, end) minutes; None when absent; False (and an error) when bad."""
@@ -608,6 +708,21 @@ class _Validator:
                 ok = False
         return MappingProxyType(dict(value)) if ok else None
 
+    def unique_ids(self, source: str, tables: list[Table]) -> None:
+        """Two names of one source mapping to the same id (e.g. 'Order Lines' and 'order_lines')."""
+        seen: dict[str, Table] = {}
+        for table in tables:
+            other = seen.setdefault(table.id, table)
+            if other is not table:
+                first_line = self.lines.get(("sources", source, "tables", other.name))
+                self.error(
+                    f"maps to the same id {table.id!r} as table {other.name!r} (line {first_line}): "
+                    "task ids, raw tables and dbt models would collide. "
+                    f"Fix: add `id: <another_snake_case_name>` to one of them",
+                    source=source,
+                    table=table.name,
+                )
+
     def unique_raw_tables(self, sources: list[Source]) -> None:
         seen: dict[str, Table] = {}
         for source in sources:
@@ -620,7 +735,7 @@ class _Validator:
                         table=table.name,
                     )
                 other = seen.get(table.raw_table)
-                if other is not None:
+                if other is not None and other.source_db != source.name:  # same source: unique_ids said it
                     self.error(
                         f"duplicate table: raw table {table.raw_table!r} is also produced by {other.key}",
                         source=source.name,
@@ -661,8 +776,12 @@ class _Validator:
 # --------------------------------------------------------------------------- entry point
 
 
-def parse_registry(text: str, path: Path | str = "<string>") -> Registry:
-    """Validate registry YAML text; ``path`` is used in messages and kept on the Registry."""
+def parse_registry(text: str, path: Path | str = "<string>", *, partial: bool = False) -> Registry:
+    """Validate registry YAML text; ``path`` is used in messages and kept on the Registry.
+
+    ``partial``: a problem inside one source keeps only that source out (it goes to
+    ``Registry.broken`` with its error) so one bad entry cannot hide the other sources; a
+    problem outside any source (bad YAML, unknown top-level key) still raises."""
     file = str(path)
     try:
         root, data = _compose_and_construct(text)
@@ -678,13 +797,22 @@ def parse_registry(text: str, path: Path | str = "<string>") -> Registry:
     validator = _Validator(file, lines)
     validator.duplicate_keys(duplicates)
     sources = validator.registry(data)
-    if validator.issues:
+    if not validator.issues:
+        return Registry(path=Path(path), sources=tuple(sources))
+    if not partial or any(issue.source is None for issue in validator.issues):
         raise RegistryError(file, validator.issues)
-    return Registry(path=Path(path), sources=tuple(sources))
+    by_source: dict[str, list[RegistryIssue]] = {}
+    for issue in validator.issues:
+        by_source.setdefault(issue.source, []).append(issue)
+    return Registry(
+        path=Path(path),
+        sources=tuple(source for source in sources if source.name not in by_source),
+        broken=MappingProxyType({name: RegistryError(file, issues) for name, issues in by_source.items()}),
+    )
 
 
-def load_registry(path: Path | str | None = None) -> Registry:
-    """Load and validate the registry (default: <repo>/config/sources.yml)."""
+def load_registry(path: Path | str | None = None, *, partial: bool = False) -> Registry:
+    """Load and validate the registry (default: <repo>/config/sources.yml); see parse_registry."""
     if path is None:
         # Tests (and a staging deploy) may point at another file; the default sits beside the code.
         path = os.environ.get("DATAACUITY_REGISTRY") or DEFAULT_REGISTRY_PATH
@@ -694,4 +822,4 @@ def load_registry(path: Path | str | None = None) -> Registry:
     except OSError as exc:
         issue = RegistryIssue(file=str(registry_path), message=f"cannot read file: {exc}")
         raise RegistryError(str(registry_path), [issue]) from exc
-    return parse_registry(text, registry_path)
+    return parse_registry(text, registry_path, partial=partial)

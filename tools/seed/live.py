@@ -443,7 +443,7 @@ def live_traffic(
     ended and refreshes today's FX rates.
     """
     counts = LiveTrafficCounts()
-    sources = {source.name for source in registry.sources}
+    sources = {source.name for source in registry.sources if source.name in GENERATORS}
     connections = {name: psycopg.connect(dsn_for_db(name), autocommit=True) for name in sources}
     started = time.monotonic()
     try:

@@ -13,7 +13,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from dataacuity.paths import REPO_ROOT
-from tools.seed.apps import generate_database, make_world
+from tools.seed.apps import GENERATORS, generate_database, make_world
 from tools.seed.ddl import SOURCE_SQL_DIR, source_ddl_columns
 from tools.seed.world import TableRows
 
@@ -35,8 +35,9 @@ def apply_source_schemas(dsn_for_db: DsnForDb, registry, *, grant_to: Iterable[s
     roles = tuple(grant_to)
     for source in registry.sources:
         ddl_path = SOURCE_SQL_DIR / f"{source.name}.sql"
-        if not ddl_path.exists():
-            raise FileNotFoundError(f"no DDL for source {source.name}: {ddl_path}")
+        if not ddl_path.exists():  # a real database loaded from elsewhere: extracted as it is
+            log.info("no synthetic DDL for source %s (%s): left as it is", source.name, ddl_path)
+            continue
         ddl = ddl_path.read_text(encoding="utf-8")
         with psycopg.connect(dsn_for_db(source.name), autocommit=True) as conn:
             conn.execute(ddl)
@@ -131,6 +132,9 @@ def seed(
     counts: dict[str, int] = {}
     for source in registry.sources:
         registry_tables = [table.name for table in source.tables]
+        if source.name not in GENERATORS:  # not synthetic: extracted as loaded, seeded by nobody here
+            log.info("no synthetic data for source %s: left as it is", source.name)
+            continue
         with psycopg.connect(dsn_for_db(source.name)) as conn:
             already_seeded = any(_has_rows(conn, table) for table in registry_tables)
             if already_seeded and not reset:

@@ -80,6 +80,7 @@ class SchemaDriftError(ExtractError):
 class Column:
     name: str
     data_type: str
+    has_default: bool = False  # at source: existing rows read the default when the column is added
 
     @property
     def needs_text_comparison(self) -> bool:
@@ -101,6 +102,12 @@ class BatchResult:
     duration_s: float = 0.0
     replica_lag_s: float | None = None
     columns_added: list[str] = field(default_factory=list)
+    # Late commits: the watermark written (held back while primary transactions are open), and
+    # the oldest running primary transaction when it is open past late_commit_limit_minutes
+    # (reported, no longer held for) with when it was first seen.
+    watermark: datetime | None = None
+    late_xid: int | None = None
+    late_since: datetime | None = None
 
 
 @dataclass
@@ -127,6 +134,11 @@ class ExtractSummary:
     def rows_deleted(self) -> int:
         return sum(b.rows_deleted for b in self.batches)
 
+    @property
+    def late_xids(self) -> list[int]:
+        """Primary transactions open longer than the table's late-commit limit (page P2)."""
+        return sorted({b.late_xid for b in self.batches if b.late_xid is not None})
+
     def as_dict(self) -> dict:
         """XCom-safe summary (no values from the data, no credentials)."""
         return {
@@ -137,6 +149,7 @@ class ExtractSummary:
             "rows_inserted": self.rows_inserted,
             "rows_updated": self.rows_updated,
             "rows_deleted": self.rows_deleted,
+            "late_xids": self.late_xids,
             "window_end": max((b.window_end for b in self.batches if b.window_end), default=None),
         }
 
@@ -160,8 +173,10 @@ def extract_table(
         # The stage is a temp table: keep a large batch in memory and its key join in one hash.
         _prepare_session(warehouse, temp_buffers=WAREHOUSE_TEMP_BUFFERS, work_mem=WAREHOUSE_WORK_MEM)
         state = _replica_state(source, table)
-        source_columns = _source_columns(source, table)
+        source_columns = read_source_columns(source, table)
         raw_columns, added = _ensure_raw_table(warehouse, table, source_columns)
+        if added:
+            _backfill_added_columns(source, warehouse, table, [c for c in source_columns if c.name in added], state)
         plan = _Plan(table, source_columns, raw_columns)
         for window in _windows(source, warehouse, table, plan, state, chunk_rows):
             result = _with_recovery_retries(
@@ -198,6 +213,38 @@ def extract_table(
     return summary
 
 
+def reextract_rows(
+    table: Table,
+    source: psycopg.Connection,
+    warehouse: psycopg.Connection,
+    where: sql.Composable,
+) -> BatchResult:
+    """Re-read the source rows matching `where` (any cursor value) and make raw's rows matching it
+    the same: changed rows updated, missing ones inserted, ones gone at source deleted. The
+    watermark is not touched. Used by reconciliation for a differing key range or day."""
+    _prepare_session(source)
+    _prepare_session(warehouse, temp_buffers=WAREHOUSE_TEMP_BUFFERS, work_mem=WAREHOUSE_WORK_MEM)
+    state = _replica_state(source, table)
+    source_columns = read_source_columns(source, table)
+    raw_columns, _added = _ensure_raw_table(warehouse, table, source_columns)
+    plan = _Plan(table, source_columns, raw_columns)
+    window = Window(start=None, end=None, advances_watermark=False, where=where)
+    return _run_batch(source, warehouse, table, plan, state, window)
+
+
+def common_columns(source: psycopg.Connection, warehouse: psycopg.Connection, table: Table) -> list[Column]:
+    """Source columns that raw holds with the same type (what reconciliation compares)."""
+    source_columns = read_source_columns(source, table)
+    with _writer_transaction(warehouse, table):
+        raw_types = {
+            name: data_type
+            for name, data_type in warehouse.execute(
+                query("extract/raw_columns.sql"), {"schema": table.qualified_raw[0], "table": table.raw_table}
+            )
+        }
+    return [c for c in source_columns if raw_types.get(c.name) == c.data_type]
+
+
 def _prepare_session(conn: psycopg.Connection, **settings: str) -> None:
     conn.execute("SET TIME ZONE 'UTC'")
     for name, value in settings.items():
@@ -211,6 +258,14 @@ class ReplicaState:
     replayed_until: datetime | None
     server_now: datetime
     replica_lag_s: float | None
+    # The standby's snapshot of the primary's transactions (xid8): xmin = the oldest still
+    # running (xmin == xmax: none), xmax = the next to be assigned.
+    snapshot_xmin: int | None = None
+    snapshot_xmax: int | None = None
+
+    @property
+    def transactions_running(self) -> bool:
+        return self.snapshot_xmin is not None and self.snapshot_xmin < self.snapshot_xmax
 
     @property
     def upper_bound(self) -> datetime:
@@ -222,8 +277,9 @@ class ReplicaState:
 
 def _replica_state(source: psycopg.Connection, table: Table) -> ReplicaState:
     row = source.execute(query("extract/replica_state.sql")).fetchone()
+    xmin, xmax = source.execute(query("extract/replica_snapshot.sql")).fetchone()
     source.commit()
-    state = ReplicaState(*row)
+    state = ReplicaState(*row, snapshot_xmin=xmin, snapshot_xmax=xmax)
     if not state.in_recovery and table.server != "primary":
         info = source.info
         raise NotAReplicaError(
@@ -239,7 +295,7 @@ def _replica_state(source: psycopg.Connection, table: Table) -> ReplicaState:
     return state
 
 
-def _source_columns(source: psycopg.Connection, table: Table) -> list[Column]:
+def read_source_columns(source: psycopg.Connection, table: Table) -> list[Column]:
     rows = source.execute(
         query("extract/source_columns.sql"),
         {"schema": SOURCE_SCHEMA, "table": table.name},
@@ -250,7 +306,7 @@ def _source_columns(source: psycopg.Connection, table: Table) -> list[Column]:
             f"{table.key}: table {SOURCE_SCHEMA}.{table.name} not found in database "
             f"{table.source_db} on the replica (check config/sources.yml)"
         )
-    columns = [Column(name, data_type) for name, data_type, _is_enum in rows]
+    columns = [Column(name, data_type, has_default) for name, data_type, _is_enum, has_default in rows]
     names = {c.name for c in columns}
     wanted = set(table.primary_key) | {c for c in (table.cursor, table.event_time) if c}
     missing = sorted(wanted - names)
@@ -342,19 +398,96 @@ def _ensure_raw_table(
         return raw_columns, added
 
 
+def _backfill_added_columns(
+    source: psycopg.Connection,
+    warehouse: psycopg.Connection,
+    table: Table,
+    added: list[Column],
+    state: ReplicaState,
+) -> int:
+    """Give existing raw rows the value a column added at source with a default has for them."""
+    with_default = [c for c in added if c.has_default]
+    if not with_default:
+        return 0
+    names = [*table.primary_key, *(c.name for c in with_default)]
+    columns = sql.SQL(", ").join(map(sql.Identifier, names))
+    stage = sql.Identifier(f"_backfill_{uuid.uuid4().hex[:12]}")
+    raw = sql.Identifier(*table.qualified_raw)
+
+    def values(alias: str) -> sql.Composable:
+        return sql.SQL(", ").join(
+            sql.SQL("{}::text").format(sql.Identifier(alias, c.name))
+            if c.needs_text_comparison
+            else sql.Identifier(alias, c.name)
+            for c in with_default
+        )
+
+    with _writer_transaction(warehouse, table):
+        warehouse.execute(compose("extract/backfill_stage.sql", stage=stage, columns=columns, raw=raw))
+        _stream(
+            source,
+            warehouse,
+            compose("extract/backfill_copy_out.sql", columns=columns, source=sql.Identifier(SOURCE_SCHEMA, table.name)),
+            compose("extract/copy_in_columns.sql", target=stage, columns=columns),
+        )
+        source.commit()
+        updated = warehouse.execute(
+            compose(
+                "extract/backfill_update.sql",
+                raw=raw,
+                stage=stage,
+                assignments=sql.SQL(", ").join(
+                    sql.SQL("{c} = s.{c}").format(c=sql.Identifier(c.name)) for c in with_default
+                ),
+                extracted_at=sql.Literal(state.server_now),
+                key_match=sql.SQL(" AND ").join(
+                    sql.SQL("r.{k} = s.{k}").format(k=sql.Identifier(k)) for k in table.primary_key
+                ),
+                raw_values=values("r"),
+                stage_values=values("s"),
+            )
+        ).rowcount
+    log.warning(
+        "%s: column(s) %s added at source with a default: backfilled %d existing raw row(s)",
+        table.key,
+        [c.name for c in with_default],
+        updated,
+    )
+    return updated
+
+
+INTEGER_DIGITS = {"smallint": 5, "integer": 10, "bigint": 19}
+
+
+def _type_parts(data_type: str) -> tuple[str, list[int]]:
+    """'numeric(9,6)' -> ('numeric', [9, 6]); 'text' -> ('text', [])."""
+    if "(" not in data_type or data_type.endswith("]"):
+        return data_type, []
+    base, _, rest = data_type.partition("(")
+    return base, [int(x) for x in rest[: rest.index(")")].split(",")]
+
+
 def _is_safe_widening(old: str, new: str) -> bool:
-    base_old, base_new = old.split("(")[0], new.split("(")[0]
+    """Does every value of type `old` fit in `new` unchanged (so raw can follow the source)?
+
+    Integer widening, varchar(n) -> varchar(m >= n) / varchar / text, numeric(p,s) -> numeric with
+    at least as many integer digits (p - s) and decimals (s), integers -> a numeric that holds them."""
+    base_old, args_old = _type_parts(old)
+    base_new, args_new = _type_parts(new)
     if (base_old, base_new) in SAFE_WIDENINGS:
         return True
-    if base_old == base_new and "(" in old and "(" in new:
-        # varchar(n) -> varchar(m >= n), numeric(p,s) -> numeric(p' >= p, same s)
-        old_args = [int(x) for x in old[old.index("(") + 1 : -1].split(",")]
-        new_args = [int(x) for x in new[new.index("(") + 1 : -1].split(",")]
-        if base_old == "character varying":
-            return new_args[0] >= old_args[0]
-        if base_old == "numeric" and len(old_args) == len(new_args) == 2:
-            return new_args[1] == old_args[1] and new_args[0] >= old_args[0]
-    return base_old == base_new and "(" in old and "(" not in new  # numeric(p,s) -> numeric
+    if base_old == base_new == "character varying":
+        return not args_new or (bool(args_old) and args_new[0] >= args_old[0])
+    if base_new == "numeric":
+        if not args_new:
+            return base_old == "numeric" or base_old in INTEGER_DIGITS
+        new_scale = args_new[1] if len(args_new) > 1 else 0
+        if base_old in INTEGER_DIGITS:
+            return args_new[0] - new_scale >= INTEGER_DIGITS[base_old]
+        if base_old == "numeric" and args_old:
+            old_scale = args_old[1] if len(args_old) > 1 else 0
+            return new_scale >= old_scale and args_new[0] - new_scale >= args_old[0] - old_scale
+    return False
 
 
 class _Plan:
@@ -405,8 +538,12 @@ class Window:
     key_from: int | None = None  # inclusive
     key_to: int | None = None  # exclusive
     advances_watermark: bool = True
+    # Reconciliation: re-extract exactly these rows (any cursor value) and mirror them in raw.
+    where: sql.Composable | None = None
 
     def predicate(self, table: Table) -> sql.Composable:
+        if self.where is not None:
+            return self.where
         parts: list[sql.Composable] = []
         if table.is_incremental:
             cursor = sql.Identifier(table.cursor)
@@ -574,14 +711,15 @@ def _run_batch(
         if direct:
             result.rows_inserted = result.rows_read
         else:
-            _merge(warehouse, plan, table, result)
+            _merge(warehouse, plan, table, result, mirror=window.where)
         if table.is_incremental and window.advances_watermark:
+            result.watermark = _hold_for_open_transactions(warehouse, table, state, window, result)
             warehouse.execute(
                 query("extract/write_watermark.sql"),
                 {
                     "source_db": table.source_db,
                     "table_name": table.name,
-                    "cursor_value": window.end,
+                    "cursor_value": result.watermark,
                     "batch_id": batch_id,
                 },
             )
@@ -591,6 +729,54 @@ def _run_batch(
             _batch_row(result, "success", None, extracted_at),
         )
     return result
+
+
+def _hold_for_open_transactions(
+    warehouse: psycopg.Connection, table: Table, state: ReplicaState, window: Window, result: BatchResult
+) -> datetime:
+    """The watermark this batch may write: window.end, held back while primary transactions are open.
+
+    A transaction's rows carry the cursor value of its start (now()), and it may commit long after
+    the window has moved past that value: the look-back alone loses it once it stays open longer.
+    The standby's snapshot [xmin, xmax) bounds the primary's running transactions (on a standby it
+    lists no individual xids; xmin is the oldest one running). Every transaction in a range first
+    seen now took its xid after the previous batch read its snapshot, so its rows carry cursor
+    values after that batch's upper bound (less the look-back): the watermark is held there while
+    the range may hold a running transaction (xid_to > current xmin), and the first batch after the
+    commit re-reads them. Under steady load the watermark trails one batch. Held no longer than
+    late_commit_limit_minutes: then the oldest running transaction is reported (result.late_xid ->
+    ExtractLateTransaction P2) and reconciliation repairs what it writes.
+    Caveat (documented): a transaction idle for longer than the look-back BEFORE its first write
+    has no xid while idle and cannot be seen by any snapshot.
+    """
+    params = {"source_db": table.source_db, "table_name": table.name, "xmin": state.snapshot_xmin}
+    if state.snapshot_xmin is None:
+        return window.end
+    warehouse.execute(query("extract/open_xact_forget_ended.sql"), params)
+    if state.transactions_running:
+        fallback = window.end - timedelta(minutes=table.lookback_minutes)
+        warehouse.execute(
+            query("extract/open_xact_record.sql"), {**params, "xmax": state.snapshot_xmax, "fallback": fallback}
+        )
+    hold, late_since = warehouse.execute(
+        query("extract/open_xact_hold.sql"),
+        {**params, "limit": timedelta(minutes=table.late_commit_limit_minutes)},
+    ).fetchone()
+    if late_since is not None:
+        result.late_xid = state.snapshot_xmin
+        result.late_since = late_since
+        log.error(
+            "%s: primary transaction %s running since before %s, longer than %s minutes: the watermark no "
+            "longer waits for it (ExtractLateTransaction); the daily reconcile repairs what it writes",
+            table.key,
+            state.snapshot_xmin,
+            late_since,
+            table.late_commit_limit_minutes,
+        )
+    if hold is not None and hold < window.end:
+        log.info("%s: watermark held at %s by open primary transaction(s)", table.key, hold)
+        return hold
+    return window.end
 
 
 def _stream(source, warehouse, copy_out, copy_in) -> int:
@@ -607,10 +793,20 @@ def _stream(source, warehouse, copy_out, copy_in) -> int:
         return in_cursor.rowcount
 
 
-def _merge(warehouse: psycopg.Connection, plan: _Plan, table: Table, result: BatchResult) -> None:
+def _merge(
+    warehouse: psycopg.Connection,
+    plan: _Plan,
+    table: Table,
+    result: BatchResult,
+    mirror: sql.Composable | None = None,
+) -> None:
     parts = {"raw": plan.raw, "stage": plan.stage, "key_match": plan.key_match}
     warehouse.execute(sql.SQL("ANALYZE {}").format(plan.stage))
-    if table.is_snapshot:
+    if mirror is not None:
+        result.rows_deleted = warehouse.execute(
+            compose("extract/range_delete_missing.sql", where=mirror, **parts)
+        ).rowcount
+    elif table.is_snapshot:
         result.rows_deleted = warehouse.execute(compose("extract/snapshot_delete_missing.sql", **parts)).rowcount
     warehouse.execute(
         compose(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import DAG
+from airflow.sdk import DAG, task
 
 from dataacuity.alert_callbacks import deadline_alert
 from dataacuity.assets import raw_asset
 from dataacuity.dag_defaults import default_args, tags
 from dataacuity.extract.operators import ReplicaExtractOperator
-from dataacuity.registry import Registry, Source, load_registry
+from dataacuity.registry import Registry, Source, load_registry, safe_id
 
 START_DATE = datetime(2026, 1, 1)
 
@@ -73,7 +73,7 @@ def build_extract_dag(source: Source) -> DAG:
     ) as dag:
         for table in source.tables:
             ReplicaExtractOperator(
-                task_id=table.name,
+                task_id=table.task_id,
                 source_db=source.name,
                 table=table.name,
                 dag_schedule=schedule,
@@ -83,12 +83,59 @@ def build_extract_dag(source: Source) -> DAG:
     return dag
 
 
+BROKEN_DOC = """\
+### `{source_db}` cannot be extracted: its entry in the source registry is invalid
+
+Only this source is affected; every other `extract__*` DAG runs as usual. This DAG fails (once a
+day, raising **TaskFailed**) until the entry is fixed:
+
+```
+{error}
+```
+
+Fix the lines named above in `config/sources.yml`; the DAG turns back into the real extract at the
+next parse.
+"""
+
+
+def build_broken_source_dag(source_name: str, error: Exception) -> DAG:
+    """One failing DAG in place of a source whose registry entry (or DAG) cannot be built."""
+    dag_id = f"extract__{safe_id(source_name) or 'invalid_source'}"
+    with DAG(
+        dag_id=dag_id,
+        schedule="@daily",
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        default_args=default_args(retries=0),
+        tags=tags("extract"),
+        doc_md=BROKEN_DOC.format(source_db=source_name, error=error),
+    ) as dag:
+
+        @task(task_id="registry_entry_invalid")
+        def registry_entry_invalid(message: str) -> None:
+            raise ValueError(message)
+
+        registry_entry_invalid(str(error))
+    return dag
+
+
 def build_extract_dags(registry: Registry | None = None, only_dag_id: str | None = None) -> list[DAG]:
-    """All extract DAGs in registry order, or just `only_dag_id` when a task is being run."""
-    registry = registry or load_registry()
+    """All extract DAGs in registry order, or just `only_dag_id` when a task is being run.
+
+    A source whose entry is invalid becomes one failing DAG (build_broken_source_dag); the other
+    sources are built as usual."""
+    registry = registry or load_registry(partial=True)
     dags = []
     for source in registry.sources:
         if only_dag_id and only_dag_id != f"extract__{source.name}":
             continue
-        dags.append(build_extract_dag(source))
+        try:
+            dags.append(build_extract_dag(source))
+        except Exception as error:  # one source's problem must not hide the other DAGs
+            dags.append(build_broken_source_dag(source.name, error))
+    for source_name, error in registry.broken.items():
+        dag = build_broken_source_dag(source_name, error)
+        if only_dag_id in (None, dag.dag_id):
+            dags.append(dag)
     return dags

@@ -45,7 +45,7 @@ class ReplicaExtractOperator(BaseOperator):
     def execute(self, context):
         from airflow.sdk.exceptions import AirflowSkipException
 
-        table = load_registry().table(self.source_db, self.table_name)
+        table = load_registry(partial=True).table(self.source_db, self.table_name)
         dag_run = context.get("dag_run")
         logical_date = context.get("logical_date")
         scheduled = dag_run is not None and str(getattr(dag_run, "run_type", "")).endswith("scheduled")
@@ -68,10 +68,47 @@ class ReplicaExtractOperator(BaseOperator):
         except ExtractError as error:
             record_failure(connections.connector(self.warehouse_conn_id), table, error)
             raise
+        if summary.late_xids:
+            from dataacuity.alerting import AlertDeliveryError, notify
+
+            try:
+                notify([late_transaction_alert(table, summary, getattr(context.get("ti"), "log_url", "") or "")])
+            except AlertDeliveryError:  # logged at CRITICAL by notify; the rows landed all the same
+                self.log.error("%s: ExtractLateTransaction could not be delivered", table.key)
         result = summary.as_dict()
         if result["window_end"] is not None:
             result["window_end"] = result["window_end"].isoformat()
         return result
+
+
+LATE_TRANSACTION_ALERT = "ExtractLateTransaction"
+
+
+def late_transaction_alert(table: Table, summary, log_url: str = ""):
+    """P2: a primary transaction stayed open past the table's late-commit limit (no longer held for)."""
+    from dataacuity.alerting import Alert
+
+    since = min((b.late_since for b in summary.batches if b.late_since), default=None)
+    return Alert(
+        labels={
+            "alertname": LATE_TRANSACTION_ALERT,
+            "severity": "P2",
+            "source_db": table.source_db,
+            "table": table.name,
+        },
+        annotations={
+            "summary": (
+                f"{table.key}: primary transaction(s) open longer than {table.late_commit_limit_minutes} min; "
+                "the extract watermark no longer waits for them"
+            ),
+            "description": (
+                f"xids {summary.late_xids[:20]} first seen running at {since}. Rows they commit with an "
+                "older cursor value are repaired by the daily reconcile DAG (or re-run it now)."
+            ),
+            "log_url": log_url,
+        },
+        generator_url=log_url,
+    )
 
 
 def is_due(table: Table, dag_schedule: str | None, logical_date: datetime) -> bool:
