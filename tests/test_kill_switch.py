@@ -198,19 +198,15 @@ def test_engage_stops_every_write_and_release_lands_everything_held(
     lab.execute("UPDATE events SET note = 'changed while engaged', updated_at = now() WHERE id <= 10")
     watermark_before, batches_before = bookkeeping(warehouse_su)
 
-    # The extract task refuses to start, naming who/when/why -- fast, nothing written.
-    started = time.monotonic()
+    # The extract task refuses to start, naming who/when/why -- nothing written.
     with pytest.raises(ks.WritesRefusedError) as refused:
         run_extract(topology, guard=True)
-    assert time.monotonic() - started < 5
     message = str(refused.value)
     assert "oncall-jane" in message and reason in message and "release" in message
     assert refused.value.status.engaged
-    # Even without the Airflow-side check the database refuses (fail fast, zero rows).
-    started = time.monotonic()
+    # Even without the Airflow-side check the database refuses (zero rows).
     with pytest.raises(ks.WritesRefusedError, match="kill switch"):
         run_extract(topology)
-    assert time.monotonic() - started < 5
     assert raw_count(warehouse_su) == 100
     assert bookkeeping(warehouse_su) == (watermark_before, batches_before)
 
@@ -427,10 +423,10 @@ def test_dag_with_a_wrong_confirmation_changes_nothing(topology, kill_switch_dag
         with pytest.raises(ParamValidationError, match="confirm"):
             kill_switch_dag.test(run_conf=run_conf)
     else:
-        started = time.monotonic()
         run = kill_switch_dag.test(run_conf=run_conf)
         assert run.state == "failed"
-        assert time.monotonic() - started < 30  # AirflowFailException: no retries
+        # AirflowFailException: no retries (each task that ran was tried exactly once)
+        assert {ti.try_number for ti in run.get_task_instances() if ti.state == "failed"} == {1}
     assert state(topology) == before and not before.engaged
     assert incidents(tag) == []
 
