@@ -23,8 +23,8 @@
             runs of non-alphanumerics -> one space. A multi-word value must not appear in a cell
             at word boundaries; a one-word value must not be a whole cell. Left out: values shorter
             than 4 characters, numbers of fewer than 8 digits (a postal code is any small integer),
-            and values repeated 3+ times in their column's sample (categories such as "Cash
-            withdrawal fee", not personal data).
+            and free text repeated 3+ times in its column's sample (canned phrases and categories
+            such as "Cash withdrawal fee" or a browser's user agent, not personal data).
 -#}
 
 {#- [{'relation', 'column', 'pii_class', 'origin'}] for every registry PII column the running role can
@@ -85,15 +85,14 @@
     {{ return('pg_temp.' ~ name) }}
 {%- endmacro %}
 
-{#- The needles query: one row per normalised sample value (see the header). -#}
-{% macro pii_needles_sql() -%}
+{#- The sample: (pii_class, origin, v) for up to var('pii_sample_rows') rows of each raw table. -#}
+{% macro pii_sample_sql() -%}
     {%- set columns = pii_registry_sample_columns() -%}
     {%- set rows = var('pii_sample_rows', 300) | int -%}
     {%- set by_relation = {} -%}
     {%- for c in columns -%}
         {%- do by_relation.setdefault(c.relation, []).append(c) -%}
     {%- endfor -%}
-    with pii_sample as (
         select null::text as pii_class, null::text as origin, null::text as v where false
         {%- for relation, cols in by_relation.items() %}
         union all
@@ -110,6 +109,12 @@
             {%- endfor %}
         ) as s(pii_class, origin, v)
         {%- endfor %}
+{%- endmacro %}
+
+{#- The needles query: one row per normalised sample value (see the header). -#}
+{% macro pii_needles_sql() -%}
+    with pii_sample as (
+        {{ pii_sample_sql() }}
     ),
     pii_sample_forms as (
         select pii_class, origin, v,
@@ -161,7 +166,7 @@
                (select t from unnest(string_to_array(words, ' ')) with ordinality as u(t, o) order by length(t) desc, o limit 1),
                words like '% %', pii_class, origin
         from pii_text_values
-        where repeats < 3
+        where repeats < 3 or pii_class <> 'free_text'
     )
     select * from pii_needles
 {%- endmacro %}
