@@ -11,6 +11,9 @@
       Luhn digit: compliance.contains_sa_id_number); any first name, last name, full name or email
       of staging's users (case-insensitive, 3+ characters). Whole-value 64-hex hashes and vault
       tokens are skipped (hex runs inside them could look like numbers).
+  (c) the registry's own values: a sample of every declared PII column of every source,
+      normalised (phone/ID digits, e-mails, unkeyed md5/sha256, words), in text and numeric
+      columns (pii_sample.sql).
   Findings name the column and the kind, with counts: never the offending value.
 -#}
 
