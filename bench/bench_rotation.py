@@ -143,6 +143,11 @@ class _Analyst(threading.Thread):
                 time.sleep(0.05)
 
 
+def _load_average() -> str:
+    """`uptime`'s load average (1, 5, 15 min): the machine is shared, the ratio is what counts."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def bench_rotation(users: int = 1_000_000, keep: bool = False) -> dict:
     target = Path("/tmp") / "bench_rotation_target"
     _create_bench_database(users)
@@ -152,6 +157,7 @@ def bench_rotation(users: int = 1_000_000, keep: bool = False) -> dict:
         started = time.perf_counter()
         _run_dbt(["build", "--select", *MODELS, "--vars", '{"full_scan": true}'], target)
         full_build = time.perf_counter() - started
+        load_full_build = _load_average()
         with _su(BENCH_DB) as conn:
             live_rows = conn.execute("SELECT count(*) FROM marts.dim_user_360_anon").fetchone()[0]
         current = rotation.Rotation(rotation_id=0, families=list(FAMILIES[:-1]), new_salt_ids=[], status="building")
@@ -169,8 +175,10 @@ def bench_rotation(users: int = 1_000_000, keep: bool = False) -> dict:
         current.new_salt_ids = [row[0] for row in ids]
         build = rotation.build_shadow(current, connect_dbt=_connect_dbt, select=MODELS, env={"DA_DBT_DBNAME": BENCH_DB})
         verification = rotation.verify_shadow(current, connect_dbt=_connect_dbt)
+        verified = time.perf_counter()
         swapped = rotation.swap(current, connect_dbt=_connect_dbt)
         rotation_s = time.perf_counter() - started
+        load_rotation = _load_average()
         time.sleep(0.5)
         analyst.stop.set()
         analyst.join(10)
@@ -180,6 +188,9 @@ def bench_rotation(users: int = 1_000_000, keep: bool = False) -> dict:
             "full_build_s": full_build,
             "rotation_s": rotation_s,
             "shadow_build_s": build["build_seconds"],
+            "verify_s": verified - started - build["build_seconds"],
+            "load_full_build": load_full_build,
+            "load_rotation": load_rotation,
             "swap_blocking_ms": swapped["swap_blocking_ms"],
             "analyst_slowest_s": analyst.slowest,
             "analyst_queries": analyst.queries,
@@ -196,7 +207,9 @@ def run(users: int = 1_000_000) -> list[dict]:
     r = bench_rotation(users)
     note = (
         f"{r['users']:,} users ({r['dim_user_360_rows']:,} rows in dim_user_360_anon after k-anonymity); "
-        f"shadow build {r['shadow_build_s']:.1f}s; analyst: {r['analyst_queries']} queries, "
+        f"shadow build {r['shadow_build_s']:.1f}s, verify (+ key load) {r['verify_s']:.1f}s; "
+        f"load average (1/5/15 min) after the full build {r['load_full_build']}, after the rotation {r['load_rotation']}; "
+        f"analyst: {r['analyst_queries']} queries, "
         f"{r['analyst_errors']} refused, slowest {r['analyst_slowest_s']:.2f}s"
     )
     return [
@@ -214,5 +227,6 @@ def run(users: int = 1_000_000) -> list[dict]:
             None,
             "< 1 s",
             r["swap_blocking_ms"] < 1000,
+            f"load average (1/5/15 min) after the rotation {r['load_rotation']}",
         ),
     ]
