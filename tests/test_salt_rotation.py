@@ -24,6 +24,7 @@ import pytest
 from psycopg import sql
 
 from dataacuity import compliance, dbt_runner, pushback, rotation
+from tests.alerting_support import poll
 from tests.conftest import REPO
 from tests.security import support
 from tools import key_link
@@ -537,3 +538,42 @@ def test_a_crash_after_the_swap_before_118_knows_is_continued_by_a_rerun(
     summary_after = ledger_summary(topology)
     assert set(summary_after) == set(summary_before)
     assert min(summary_after.values()) > max(summary_before.values())
+
+
+def test_push_back_after_the_swap_goes_through_the_pii_gate_and_a_refusal_pages(
+    topology, warehouse, alertmanager, webhook, monkeypatch
+):
+    """The rotation's push-back step is the push-back code path: every app whose summary marts
+    exist is pushed (the others are skipped, named); when the gate refuses an app, that app is not
+    pushed, PushBackRefused pages for it and the step fails (so SaltRotationFailed pages too)."""
+    monkeypatch.setenv("AIRFLOW_CONN_ALERTMANAGER", alertmanager)
+    connectors = rotation.Connectors.from_airflow()
+    with support.connect(topology, "compliance") as c118:
+        (last,) = c118.execute(
+            "SELECT max(rotation_id) FROM compliance.key_rotation WHERE status = 'completed'"
+        ).fetchone()
+    done = rotation.get_rotation(last, connect_compliance=connectors.compliance)
+
+    result = rotation.refresh_pushback_after_rotation(done)
+    apps = {app.name for app in pushback.load_pushback_config().apps}
+    assert "ledger" in result["refreshed"] and set(result["refreshed"]) | set(result["skipped"]) == apps
+    assert not set(result["refreshed"]) & set(result["skipped"])
+    assert result["refreshed"]["ledger"]["user_summary"]["rows_pushed"] == len(ledger_summary(topology))
+
+    before = ledger_summary(topology)
+    pages_before = len(webhook.alerts("/pager", alertname=pushback.REFUSED_ALERTNAME, app="ledger"))
+    rebuilt = dbt_runner.run_dbt(["run", "--select", "ledger__user_summary"])  # its PII tests not run on it
+    assert rebuilt.ok, rebuilt.output[-3000:]
+    try:
+        with pytest.raises(rotation.RotationError, match=r"PII gate refused the push-back of \['ledger'\]"):
+            rotation.refresh_pushback_after_rotation(done)
+        page = poll(
+            lambda: webhook.alerts("/pager", alertname=pushback.REFUSED_ALERTNAME, app="ledger")[pages_before:],
+            what="PushBackRefused for ledger",
+        )[0]
+        assert page["labels"]["severity"] == "P1"
+        assert "ledger__user_summary" in page["annotations"]["description"]
+        assert ledger_summary(topology) == before  # the refused app's summary was not touched
+    finally:
+        tested = dbt_runner.run_dbt(["test", "--select", "ledger__user_summary"])  # the gate passes again
+        assert tested.ok, tested.output[-3000:]
