@@ -731,7 +731,8 @@ def rotation_failed_alert(context) -> None:
                 },
                 annotations={
                     "summary": f"salt rotation failed at {getattr(ti, 'task_id', '?')}: analytics stays on the "
-                    "generation it was on; rerun the DAG to continue or abandon",
+                    "generation it was on (the old one before swap, the new one after); rerun the DAG with the same "
+                    "family to continue (abandon only before swap)",
                     "description": f"{type(error).__name__ if error else 'error'}: {str(error)[:800] if error else ''}",
                     "run_id": str(getattr(ti, "run_id", "")),
                     "log_url": log_url,
