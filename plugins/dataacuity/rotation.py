@@ -437,6 +437,9 @@ def swap(rotation: Rotation, *, connect_dbt: Connect, lock_timeout_ms: int = 500
         relations = [sql.Identifier(schema, rel) for schema in live_schemas for rel in sorted(live[schema])]
         model_locks = [f"dataacuity.dbt:{schema}.{rel}" for schema in live_schemas for rel in sorted(live[schema])]
         last_error = None
+        # analysts' new queries queue behind the swap's lock request in EVERY attempt, the ones
+        # that timed out included: the total is what analytics was blocked (not the sleeps between)
+        blocked_before = 0.0
         for attempt in range(1, attempts + 1):
             started = time.monotonic()
             try:
@@ -473,11 +476,13 @@ def swap(rotation: Rotation, *, connect_dbt: Connect, lock_timeout_ms: int = 500
                 return {
                     "swap_attempts": attempt,
                     "swap_blocking_ms": round((committed - started) * 1000, 1),
+                    "swap_blocking_total_ms": round((blocked_before + committed - started) * 1000, 1),
                     "swap_locked_ms": round((committed - locked) * 1000, 1),
                     "schemas": live_schemas,
                 }
             except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as error:
                 last_error = error
+                blocked_before += time.monotonic() - started
                 log.info("swap attempt %s: %s; retrying", attempt, error)
                 time.sleep(min(0.05 * attempt, 1.0))
     raise RotationError(
