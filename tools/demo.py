@@ -109,7 +109,7 @@ def key_generations() -> None:
             )
         last = c118.execute(
             "SELECT rotation_id, families, status, requested_by, reason, started_at, finished_at,"
-            " evidence -> 'swap' ->> 'swap_blocking_ms' FROM compliance.key_rotation ORDER BY rotation_id DESC LIMIT 1"
+            " coalesce(evidence -> 'swap' ->> 'swap_blocking_total_ms', evidence -> 'swap' ->> 'swap_blocking_ms') FROM compliance.key_rotation ORDER BY rotation_id DESC LIMIT 1"
         ).fetchone()
     if last is None:
         print("  last rotation: none yet (trigger salt_rotation, or python -m tools.salt_rotation run ...)")
