@@ -577,3 +577,19 @@ def test_push_back_after_the_swap_goes_through_the_pii_gate_and_a_refusal_pages(
     finally:
         tested = dbt_runner.run_dbt(["test", "--select", "ledger__user_summary"])  # the gate passes again
         assert tested.ok, tested.output[-3000:]
+
+
+def test_demo_shows_the_active_generations_and_the_last_rotation(topology, warehouse, capsys):
+    from tools import demo
+
+    demo.key_generations()  # the section `make demo` prints
+    out = capsys.readouterr().out
+    with support.connect(topology, "compliance") as c118:
+        (last_id,) = c118.execute("SELECT max(rotation_id) FROM compliance.key_rotation").fetchone()
+        active = c118.execute(
+            "SELECT salt_family, salt_id FROM compliance.salt_status WHERE status = 'active'"
+        ).fetchall()
+    assert active and last_id
+    for family, salt_id in active:
+        assert any(line.split()[:3] == [family, "generation", str(salt_id)] for line in out.splitlines()), out
+    assert f"last rotation #{last_id}:" in out and "NOT IN SYNC" not in out
