@@ -36,7 +36,10 @@ Not for the `{", ".join(DURABLE_FAMILIES)}` family: it is durable by design (tom
    in, the new generation made active and the old key deleted from the warehouse. Analysts wait
    at most one lock attempt (≤ 0.5 s) and are never refused; each query sees one generation.
 6. `complete` — .118 retires the old generation (who, when, why) and destroys its key bytes.
-7. `refresh_pushback` — app summaries on .104 are refreshed from the new marts.
+7. `refresh_pushback` — every app's push-back summaries (analytics_db on .104) are refreshed from
+   the new marts by the push-back code itself, PII gate included. They hold app user ids, not
+   pseudonyms, so their rows stay the same; the refresh proves the new marts still re-key to the
+   apps' users. A gate refusal pages `PushBackRefused` and fails this task (the swap stays done).
 8. `drop_retired` — the old pseudonyms are dropped.
 
 **How to tell it worked:** the run is green; `compliance.key_rotation` (.118) has the row with
@@ -51,10 +54,14 @@ prints the active generation and the last rotation.
   rotation (same pending key, shadow rebuilt from scratch). To give up instead ("start clean"):
   `python -m tools.salt_rotation abandon <rotation_id>` (drops the shadows and the pending key).
 - `swap` could not take its locks: a long analyst transaction held them; rerun.
-- after `swap` (`complete`, `refresh_pushback`, `drop_retired`): analytics already runs on the new
-  generation, consistently. Rerun: the finished steps are skipped and the rest is done.
+- after `swap` (`complete`, `refresh_pushback`, `drop_retired`), including a crash or a .118
+  outage between the swap's commit and `complete` (.118 then still says `building`): analytics
+  already runs on the new generation, consistently, and the transform keeps running on it.
+  **Trigger again with the same family**: the rerun finds the warehouse swapped, skips to
+  `complete` (retires exactly the old generation) and finishes. Such a rotation cannot be
+  abandoned (`abandon` refuses: the new key is the warehouse's active key).
 
-**Rolling back:** before `complete`, an abandoned rotation leaves everything as it was. After the
+**Rolling back:** before `swap`, an abandoned rotation leaves everything as it was. After the
 swap there is no going back to the old key — by design its bytes are destroyed; if the new
 generation is suspect, rotate again. Runbook: docs/runbooks/SaltRotationFailed.md.
 """

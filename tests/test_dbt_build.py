@@ -456,7 +456,9 @@ def seeded_tables():
 def salt_strings() -> list[str]:
     """Every salt (active and retired) of .118, in each encoding it could leak in."""
     with superuser_connect("compliance", "compliance") as conn:
-        salts = [bytes(r[0]) for r in conn.execute("SELECT salt FROM compliance.salts").fetchall()]
+        salts = [
+            bytes(r[0]) for r in conn.execute("SELECT salt FROM compliance.salts WHERE salt IS NOT NULL").fetchall()
+        ]
     forms = []
     for salt in salts:
         forms += [salt.hex(), "\\x" + salt.hex(), base64.b64encode(salt).decode(), salt.hex().upper()]

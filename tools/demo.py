@@ -90,19 +90,26 @@ def key_generations() -> None:
         psycopg.connect(topology.dsn("warehouse", "data_warehouse"), autocommit=True) as c106,
     ):
         copy = {s.salt_family: s for s in compliance.warehouse_key_states(c106)}
+        pending = {s.salt_family: s for s in compliance.compliance_key_states(c118, "pending")}
         for state in compliance.compliance_key_states(c118):
             activated = c118.execute(
                 "SELECT activated_at FROM compliance.salt_status WHERE salt_id = %s", (state.salt_id,)
             ).fetchone()[0]
             here = copy.get(state.salt_family)
-            in_copy = "in sync" if here and here.fingerprint == state.fingerprint else "NOT IN SYNC"
+            if here and here.fingerprint == state.fingerprint:
+                in_copy = "in sync"
+            elif here and state.salt_family in pending and pending[state.salt_family].fingerprint == here.fingerprint:
+                # the swap committed, .118 not told yet: rerun salt_rotation to complete it
+                in_copy = f"already on pending generation {pending[state.salt_family].salt_id} (rotation not completed)"
+            else:
+                in_copy = "NOT IN SYNC"
             print(
                 f"  {state.salt_family:<10} generation {state.salt_id:<4} fingerprint {state.fingerprint}"
                 f"  active since {activated:%Y-%m-%d %H:%M}  warehouse copy {in_copy}"
             )
         last = c118.execute(
             "SELECT rotation_id, families, status, requested_by, reason, started_at, finished_at,"
-            " evidence -> 'swap' ->> 'swap_blocking_ms' FROM compliance.key_rotation ORDER BY rotation_id DESC LIMIT 1"
+            " coalesce(evidence -> 'swap' ->> 'swap_blocking_total_ms', evidence -> 'swap' ->> 'swap_blocking_ms') FROM compliance.key_rotation ORDER BY rotation_id DESC LIMIT 1"
         ).fetchone()
     if last is None:
         print("  last rotation: none yet (trigger salt_rotation, or python -m tools.salt_rotation run ...)")

@@ -30,7 +30,7 @@ def status() -> dict:
         ).fetchall()
         last = conn.execute(
             "SELECT rotation_id, families, status, requested_by, reason, started_at, finished_at, "
-            "evidence -> 'swap' ->> 'swap_blocking_ms' FROM compliance.key_rotation ORDER BY rotation_id DESC LIMIT 1"
+            "coalesce(evidence -> 'swap' ->> 'swap_blocking_total_ms', evidence -> 'swap' ->> 'swap_blocking_ms') FROM compliance.key_rotation ORDER BY rotation_id DESC LIMIT 1"
         ).fetchone()
     return {"generations": generations, "last_rotation": last}
 

@@ -20,7 +20,8 @@ finds its state in the databases, so a rerun continues where a failed run stoppe
                        Lock waits are bounded (lock_timeout) and retried, so analysts are delayed
                        by at most one attempt and never refused.
 7. ``complete``        .118: old generation retired with who/when/why, key bytes destroyed.
-8. ``refresh_pushback_after_rotation``  the hook push-back (analytics_db on .104) plugs into.
+8. ``refresh_pushback_after_rotation``  every app's push-back summaries (analytics_db on .104)
+                       refreshed from the new marts through ``pushback.refresh_app`` (PII gate).
 9. ``drop_retired``    the retired schemas (old pseudonyms) are dropped.
 
 Keys never pass through here: only salt ids, statuses and fingerprints.
@@ -53,6 +54,9 @@ RETIRED_SUFFIX = "__retired_"
 SHADOWED_SCHEMAS = ("intermediate", "marts", "analytics", "ml")
 DBT_TARGET = "target/rotation"
 ALERTNAME = "SaltRotationFailed"
+# Evidence of a rerun that found the warehouse already swapped (an earlier run crashed after the
+# swap committed and before .118 was told): its blocking time died with that run.
+SWAPPED_EARLIER = {"committed_by_an_earlier_run": True}
 # Families of pseudonym columns, by name; any other *_hash column is a 'user' pseudonym.
 # Columns mixing families are checked only when every family they may hold is rotated.
 HASH_COLUMN_FAMILIES = {
@@ -433,6 +437,9 @@ def swap(rotation: Rotation, *, connect_dbt: Connect, lock_timeout_ms: int = 500
         relations = [sql.Identifier(schema, rel) for schema in live_schemas for rel in sorted(live[schema])]
         model_locks = [f"dataacuity.dbt:{schema}.{rel}" for schema in live_schemas for rel in sorted(live[schema])]
         last_error = None
+        # analysts' new queries queue behind the swap's lock request in EVERY attempt, the ones
+        # that timed out included: the total is what analytics was blocked (not the sleeps between)
+        blocked_before = 0.0
         for attempt in range(1, attempts + 1):
             started = time.monotonic()
             try:
@@ -469,11 +476,13 @@ def swap(rotation: Rotation, *, connect_dbt: Connect, lock_timeout_ms: int = 500
                 return {
                     "swap_attempts": attempt,
                     "swap_blocking_ms": round((committed - started) * 1000, 1),
+                    "swap_blocking_total_ms": round((blocked_before + committed - started) * 1000, 1),
                     "swap_locked_ms": round((committed - locked) * 1000, 1),
                     "schemas": live_schemas,
                 }
             except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as error:
                 last_error = error
+                blocked_before += time.monotonic() - started
                 log.info("swap attempt %s: %s; retrying", attempt, error)
                 time.sleep(min(0.05 * attempt, 1.0))
     raise RotationError(
@@ -504,22 +513,61 @@ def complete(rotation: Rotation, *, connect_compliance: Connect) -> dict:
     return {"status": row[0], "retired_salt_ids": list(row[1]), "new_salt_ids": list(row[2])}
 
 
-def refresh_pushback_after_rotation(rotation: Rotation) -> dict:
-    """HOOK: everything derived from hashed identifiers OUTSIDE the warehouse is refreshed here,
-    after the swap committed (the per-app push-back summaries in analytics_db on .104, issue 11).
+def refresh_pushback_after_rotation(
+    rotation: Rotation,
+    *,
+    config=None,
+    warehouse_connect: Connect | None = None,
+    analytics_connect: Connect | None = None,
+) -> dict:
+    """After the swap: every app's push-back summaries (analytics_db.<app> on .104) are refreshed
+    from the swapped marts through the push-back code path itself (``pushback.refresh_app``: the PII
+    gate, then the atomic refresh that re-keys user_hash to the app's own user ids with the now
+    active key). The summaries hold no pseudonym (user ids and aggregates), so their rows do not
+    change under a rotation; the refresh proves that the new marts still re-key to the same app
+    users and leaves no summary older than the marts it was pushed from.
 
-    Push-back plugs in by providing ``dataacuity.pushback.refresh_all(reason: str) -> dict`` (an
-    atomic refresh of every app schema from the now-swapped marts); until it exists on this branch,
-    this records that nothing was pushed. Push-back rows are keyed by the apps' own user ids, so a
-    rotation changes their aggregates' source only, never a key the apps hold."""
-    try:
-        from dataacuity import pushback  # type: ignore[attr-defined]
-    except ImportError:
-        return {"pushback": "not present on this branch: nothing to refresh"}
-    refresh_all = getattr(pushback, "refresh_all", None)
-    if refresh_all is None:
-        return {"pushback": "dataacuity.pushback has no refresh_all(): nothing refreshed"}
-    return {"pushback": refresh_all(reason=f"salt rotation {rotation.rotation_id}")}
+    An app whose summary marts were never built in the warehouse is skipped (nothing to refresh
+    from; its push_back DAG reports that itself). A PII-gate refusal pages ``PushBackRefused`` (P1)
+    and, once every other app is refreshed, fails this step (which pages ``SaltRotationFailed``):
+    a rerun retries the refresh only, the swap stays done."""
+    from dataacuity import pushback
+
+    config = config or pushback.load_pushback_config()
+    warehouse_connect = warehouse_connect or connections.connector(connections.WAREHOUSE_PUSHBACK, autocommit=True)
+    with warehouse_connect() as conn:
+        built = {
+            row[0]
+            for row in conn.execute(
+                query("rotation/built_marts.sql"), {"models": [s.model for s in config.summaries()]}
+            ).fetchall()
+        }
+    refreshed: dict[str, dict] = {}
+    skipped: dict[str, str] = {}
+    refused: list[pushback.PushBackRefused] = []
+    for app in config.apps:
+        missing = sorted(s.model for s in app.summaries if s.model not in built)
+        if missing:
+            skipped[app.name] = f"marts {missing} not built in the warehouse: nothing to refresh from"
+            continue
+        try:
+            results = pushback.refresh_app(
+                app.name, config=config, warehouse_connect=warehouse_connect, analytics_connect=analytics_connect
+            )
+        except pushback.PushBackRefused as error:  # paged by refresh_app (PushBackRefused, P1)
+            refused.append(error)
+            continue
+        refreshed[app.name] = {
+            r.summary: {"rows_pushed": r.rows_pushed, "rows_unmatched": r.rows_unmatched} for r in results
+        }
+    if refused:
+        raise RotationError(
+            f"rotation {rotation.rotation_id}: the swap is done (analytics runs on the new generation) but the "
+            f"PII gate refused the push-back of {[e.app for e in refused]} (paged PushBackRefused): "
+            + "; ".join(str(e) for e in refused)[:1500]
+            + ". Fix the failing tests, then rerun salt_rotation (it continues with the push-back)"
+        )
+    return {"refreshed": refreshed, "skipped": skipped}
 
 
 def drop_retired(rotation: Rotation, *, connect_dbt: Connect) -> list[str]:
@@ -536,7 +584,18 @@ def drop_retired(rotation: Rotation, *, connect_dbt: Connect) -> list[str]:
 def abandon(
     rotation: Rotation, error: str, *, connect_compliance: Connect, connect_admin: Connect, connect_dbt: Connect
 ) -> None:
-    """Start clean: drop the shadow schemas and the pending keys (only before the swap)."""
+    """Start clean: drop the shadow schemas and the pending keys (only before the swap).
+
+    Refused once the warehouse has swapped, even when .118 was never told (a crash between the
+    swap's commit and ``mark_swapped``: .118 still says 'building'): the pending generation is the
+    warehouse's ACTIVE key then, and deleting it on .118 would let the next key refresh bring the
+    old key back under marts built with the new one. Such a rotation can only be completed."""
+    if warehouse_has_swapped(rotation, connect_dbt=connect_dbt):
+        raise RotationError(
+            f"rotation {rotation.rotation_id} cannot be abandoned: the warehouse already swapped to its new "
+            f"generation {rotation.new_salt_ids} (analytics runs on it). Rerun salt_rotation with the same "
+            "family to complete it"
+        )
     with connect_compliance() as conn:
         conn.autocommit = True
         conn.execute("SELECT compliance.abandon_rotation(%s, %s)", (rotation.rotation_id, error[:2000]))
@@ -551,9 +610,14 @@ def abandon(
 
 
 def note_error(rotation_id: int, error: str, *, connect_compliance: Connect) -> None:
-    with connect_compliance() as conn:
-        conn.autocommit = True
-        conn.execute("SELECT compliance.note_rotation_error(%s, %s)", (rotation_id, error))
+    """Record a failed step on the rotation row (.118). Best effort: when .118 itself is what failed,
+    the original error is what the task must raise (and page), not the failure to record it."""
+    try:
+        with connect_compliance() as conn:
+            conn.autocommit = True
+            conn.execute("SELECT compliance.note_rotation_error(%s, %s)", (rotation_id, error))
+    except psycopg.Error as unreachable:
+        log.error("rotation %s: could not record the error on .118 (%s): %s", rotation_id, unreachable, error)
 
 
 @dataclass
@@ -588,9 +652,11 @@ def run(request: RotationRequest, run_id: str, connectors: Connectors) -> dict:
             evidence["verification"] = verify_shadow(rotation, connect_dbt=connectors.dbt)
             timings["verify"] = time.monotonic() - t
             evidence["swap"] = swap(rotation, connect_dbt=connectors.dbt)
+        else:
+            evidence["swap"] = rotation.evidence.get("swap", SWAPPED_EARLIER)  # kept if .118 has it
         mark_swapped(rotation, evidence, connect_compliance=connectors.compliance)
         evidence["complete"] = complete(rotation, connect_compliance=connectors.compliance)
-        evidence["hook"] = refresh_pushback_after_rotation(rotation)
+        evidence["pushback"] = refresh_pushback_after_rotation(rotation)
         evidence["dropped"] = drop_retired(rotation, connect_dbt=connectors.dbt)
     except Exception as error:
         note_error(rotation.rotation_id, f"{type(error).__name__}: {error}", connect_compliance=connectors.compliance)
@@ -621,7 +687,9 @@ def dag_step(step: str, info: dict, connectors: Connectors | None = None) -> dic
         if step == "verify":
             return info if swapped else {**info, "verification": verify_shadow(current, connect_dbt=connectors.dbt)}
         if step == "swap":
-            if not swapped:
+            if swapped:  # an earlier run swapped: keep its evidence if .118 got it
+                info = {**info, "swap": current.evidence.get("swap", SWAPPED_EARLIER)}
+            else:
                 info = {**info, "swap": swap(current, connect_dbt=connectors.dbt)}
             mark_swapped(
                 current, {k: v for k, v in info.items() if k != "loaded"}, connect_compliance=connectors.compliance
@@ -630,7 +698,7 @@ def dag_step(step: str, info: dict, connectors: Connectors | None = None) -> dic
         if step == "complete":
             return {**info, "complete": complete(current, connect_compliance=connectors.compliance)}
         if step == "refresh_pushback":
-            return {**info, "hook": refresh_pushback_after_rotation(current)}
+            return {**info, "pushback": refresh_pushback_after_rotation(current)}
         if step == "drop_retired":
             return {**info, "dropped": drop_retired(current, connect_dbt=connectors.dbt)}
         raise ValueError(f"unknown salt rotation step {step!r}")
@@ -658,10 +726,18 @@ def rotation_failed_alert(context) -> None:
     notify(
         [
             Alert(
-                labels={"alertname": ALERTNAME, "severity": "P1", "dag_id": "salt_rotation"},
+                # task_id: a failure at another step is another incident (pages again; the same
+                # labels would be de-duplicated by Alertmanager while the first still fires)
+                labels={
+                    "alertname": ALERTNAME,
+                    "severity": "P1",
+                    "dag_id": "salt_rotation",
+                    "task_id": str(getattr(ti, "task_id", "?")),
+                },
                 annotations={
                     "summary": f"salt rotation failed at {getattr(ti, 'task_id', '?')}: analytics stays on the "
-                    "generation it was on; rerun the DAG to continue or abandon",
+                    "generation it was on (the old one before swap, the new one after); rerun the DAG with the same "
+                    "family to continue (abandon only before swap)",
                     "description": f"{type(error).__name__ if error else 'error'}: {str(error)[:800] if error else ''}",
                     "run_id": str(getattr(ti, "run_id", "")),
                     "log_url": log_url,
