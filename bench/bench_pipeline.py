@@ -191,9 +191,14 @@ def run(quick: bool = False) -> list[dict]:
     config = load_pushback_config()
     figures: list[dict] = []
 
-    # Warm: everything extracted and built once (tables exist, increments are small afterwards).
+    # Warm: source data seeded (as `make demo` and the tests do; idempotent), everything extracted
+    # and built once (tables exist, increments are small afterwards).
+    from tools import seed as seed_sources
     from tools.pipeline import extract_all
 
+    seed_sources.apply_source_schemas(lambda db: topology.dsn("primary", db), registry)
+    seed_sources.seed(lambda db: topology.dsn("primary", db), registry, scale=1, seed=42)
+    topology.wait_for_replica()
     extract_all(registry)
     with psycopg.connect(topology.dsn("warehouse", "data_warehouse")) as conn:
         built = conn.execute("SELECT to_regclass('marts.bidbaas__user_summary')").fetchone()[0]
