@@ -21,7 +21,10 @@ DOC = """\
 ### transform: raw -> staging -> intermediate (PII boundary) -> marts (incl. the app summaries)
 
 Runs when extract DAGs land new rows (any `raw.*` Asset), never two runs at once
-(`max_active_runs=1`; each model also takes a PostgreSQL advisory lock while it builds).
+(`max_active_runs=1`; each model also takes a PostgreSQL advisory lock while it builds). One run
+per extract cycle: the events that arrive while a run waits for the cycle to settle are consumed
+by that run when it succeeds (listed under its Asset events; dataacuity.transform_coalesce), so
+they set off no second run. A run whose build failed leaves them queued: the next run follows.
 
 **Shape (Cosmos watcher mode).** `writes_allowed` (kill switch; waits until the extract cycle has
 settled; skips the run when nothing new landed since the last build) -> `dbt.dbt_producer_watcher`
