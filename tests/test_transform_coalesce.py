@@ -99,6 +99,12 @@ def _finish(session, run, build_state: str = "success"):
     return cut
 
 
+def _start(run):
+    """The scheduler starts a queued run and tells the listeners (SchedulerJobRunner._start_queued_dagruns)."""
+    run.state = "running"
+    run.notify_dagrun_state_changed(msg="started")
+
+
 def _queued(session) -> set[int]:
     from airflow.models.asset import AssetDagRunQueue
 
@@ -134,6 +140,12 @@ def test_events_of_a_cycle_the_build_covered_create_no_second_run(session, trans
     assert "transform" not in triggered, "a second transform run would be created for the same cycle"
     consumed = {e.id for e in run.consumed_asset_events}
     assert {e.id for e in later} <= consumed, "the run lists the events it built"
+
+    # the next cycle: one run, which lists only its own events (not the ones the first run built)
+    following = _emit(session, 4)
+    second = _scheduler_creates_run(session)
+    _start(second)
+    assert {e.id for e in second.consumed_asset_events} == {following.id}
 
 
 def test_an_event_after_the_build_started_still_sets_off_a_run(session, transform_in_db):

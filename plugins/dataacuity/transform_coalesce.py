@@ -21,7 +21,10 @@ the queued events the run covered:
 - the covered events are added to the run's consumed events (the UI's "Asset events" of the run
   lists what it built);
 - only a successful run whose build ran consumes anything: a failed or skipped build leaves the
-  queue as it was, and the scheduler starts the next run as before.
+  queue as it was, and the scheduler starts the next run as before;
+- when the next run starts, the events an earlier run already consumed are taken off its list
+  (the scheduler picks a new run's events by time since the previous run was created, which
+  would list the coalesced ones twice): each event is listed by the one run that built it.
 
 The next cycle's first event creates the next run. Nothing here runs at DAG-parse time.
 """
@@ -114,3 +117,42 @@ def on_dag_run_success(dag_run, msg: str):
     if session is None:  # not attached to a metadata-DB session (not the scheduler): nothing to do
         return
     coalesce(dag_run, session)
+
+
+def drop_events_consumed_earlier(dag_run, session) -> int:
+    """Take off `dag_run`'s consumed events those an earlier run of its DAG consumed already."""
+    from airflow.models.asset import association_table
+    from airflow.models.dagrun import DagRun
+    from sqlalchemy import select
+
+    mine = list(dag_run.consumed_asset_events)
+    if not mine:
+        return 0
+    seen = set(
+        session.scalars(
+            select(association_table.c.event_id)
+            .join(DagRun, DagRun.id == association_table.c.dag_run_id)
+            .where(
+                DagRun.dag_id == dag_run.dag_id,
+                DagRun.id < dag_run.id,
+                association_table.c.event_id.in_([event.id for event in mine]),
+            )
+        )
+    )
+    twice = [event for event in mine if event.id in seen]
+    for event in twice:
+        dag_run.consumed_asset_events.remove(event)
+    if twice:
+        session.flush()
+    return len(twice)
+
+
+@hookimpl
+def on_dag_run_running(dag_run, msg: str):
+    if dag_run.dag_id != TRANSFORM_DAG_ID:
+        return
+    from sqlalchemy.orm import object_session
+
+    session = object_session(dag_run)
+    if session is not None:
+        drop_events_consumed_earlier(dag_run, session)
