@@ -4,7 +4,7 @@ Wiring only: the Cosmos configuration is in plugins/dataacuity/dbt.py. Rendered 
 pre-built manifest (LoadMode.DBT_MANIFEST: no dbt, no database at parse time).
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from airflow.sdk import DAG, AssetAny, task
 from cosmos import DbtTaskGroup
@@ -91,7 +91,7 @@ with DAG(
         from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
         from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
 
-        from dataacuity import connections, kill_switch, transform_cycle
+        from dataacuity import connections, kill_switch, transform_coalesce, transform_cycle
 
         with connections.connect(connections.WAREHOUSE_DBT, statement_timeout="1min") as conn:
             try:
@@ -111,8 +111,11 @@ with DAG(
             EXTRACT_DAG_IDS,
             lambda dag_id: RuntimeTaskInstance.get_dr_count(dag_id=dag_id, states=["queued", "running"]),
         )
+        checked_at = datetime.now(UTC)
         with connections.connect(connections.WAREHOUSE_MONITOR, autocommit=True) as conn:
             if not transform_cycle.has_changes_since_last_build(conn):
+                # the events queued up to now announced nothing to build: they set off no other run
+                context["ti"].xcom_push(key=transform_coalesce.NOTHING_NEW_XCOM_KEY, value=checked_at.isoformat())
                 raise AirflowSkipException("nothing extracted since the last build: this cycle is already built")
 
     group = DbtTaskGroup(

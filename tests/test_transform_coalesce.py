@@ -183,3 +183,37 @@ def test_a_failed_build_leaves_the_queue_for_the_next_run(session, transform_in_
     assert _queued(session) == {queued.asset_id}
     _, triggered = DagModel.dags_needing_dagruns(session)
     assert "transform" in triggered, "a failed build must not swallow the events it did not build"
+
+
+@pytest.mark.parametrize("found_nothing_new", [True, False], ids=["nothing-new", "skipped-for-rotation"])
+def test_a_run_that_found_nothing_new_consumes_the_events_it_checked(session, transform_in_db, found_nothing_new):
+    """A cycle that extracted no changes: the run checks, skips, and the held-back events of the
+    same cycle set off no second run. A run skipped for another reason (salt rotation in
+    progress: it recorded no check) leaves them queued, so the run after the swap builds."""
+    from airflow.models.dag import DagModel
+    from airflow.models.xcom import XComModel
+
+    from dataacuity.transform_coalesce import CHECK_TASK_ID, NOTHING_NEW_XCOM_KEY
+
+    _emit(session, 0)
+    run = _scheduler_creates_run(session)
+    checked = _emit(session, 1)
+    cut = _finish(session, run, build_state="skipped")
+    if found_nothing_new:  # what writes_allowed records before it skips the run
+        XComModel.set(
+            NOTHING_NEW_XCOM_KEY,
+            cut.isoformat(),
+            dag_id="transform",
+            task_id=CHECK_TASK_ID,
+            run_id=run.run_id,
+            session=session,
+        )
+    after = _emit(session, 2)  # landed after the check: may be new
+    _end(session, run)
+
+    _, triggered = DagModel.dags_needing_dagruns(session)
+    if found_nothing_new:
+        assert _queued(session) == {after.asset_id}
+    else:
+        assert _queued(session) == {checked.asset_id, after.asset_id}
+    assert "transform" in triggered

@@ -20,8 +20,10 @@ the queued events the run covered:
   keeps the row, so that data still sets off a run);
 - the covered events are added to the run's consumed events (the UI's "Asset events" of the run
   lists what it built);
-- only a successful run whose build ran consumes anything: a failed or skipped build leaves the
-  queue as it was, and the scheduler starts the next run as before;
+- a run that found nothing new to build (`writes_allowed` skipped it after the cycle settled,
+  dataacuity.transform_cycle) records when it checked (XCom `nothing_new_as_of`): that is its cut;
+- any other run consumes nothing: a failed build, a kill-switch refusal or a skip during a salt
+  rotation leaves the queue as it was, and the scheduler starts the next run as before;
 - when the next run starts, the events an earlier run already consumed are taken off its list
   (the scheduler picks a new run's events by time since the previous run was created, which
   would list the coalesced ones twice): each event is listed by the one run that built it.
@@ -40,6 +42,8 @@ log = logging.getLogger(__name__)
 
 TRANSFORM_DAG_ID = "transform"
 BUILD_TASK_ID = "dbt.dbt_producer_watcher"  # Cosmos watcher producer: the run's one `dbt build`
+CHECK_TASK_ID = "writes_allowed"  # the run's first task: kill switch, rotation, anything new?
+NOTHING_NEW_XCOM_KEY = "nothing_new_as_of"  # ISO time before the "anything new?" query found nothing
 
 
 def build_started_at(dag_run, session, task_id: str = BUILD_TASK_ID) -> datetime | None:
@@ -48,6 +52,24 @@ def build_started_at(dag_run, session, task_id: str = BUILD_TASK_ID) -> datetime
     if ti is None or ti.start_date is None or ti.state != "success":
         return None
     return ti.start_date
+
+
+def nothing_new_as_of(dag_run, session) -> datetime | None:
+    """When the run's check found nothing new to build (XCom of CHECK_TASK_ID), if it did."""
+    from airflow.models.xcom import XComModel
+    from sqlalchemy import select
+
+    row = session.scalars(
+        select(XComModel).where(
+            XComModel.dag_run_id == dag_run.id,
+            XComModel.task_id == CHECK_TASK_ID,
+            XComModel.key == NOTHING_NEW_XCOM_KEY,
+        )
+    ).first()
+    if row is None:
+        return None
+    value = XComModel.deserialize_value(row)
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 def consume_covered_events(dag_run, session, cut: datetime) -> list[int]:
@@ -92,7 +114,7 @@ def consume_covered_events(dag_run, session, cut: datetime) -> list[int]:
 
 def coalesce(dag_run, session) -> list[int]:
     """The listener's work for one finished transform run (see the module doc)."""
-    cut = build_started_at(dag_run, session)
+    cut = build_started_at(dag_run, session) or nothing_new_as_of(dag_run, session)
     if cut is None:
         return []
     asset_ids = consume_covered_events(dag_run, session, cut)
