@@ -308,10 +308,13 @@ def run(quick: bool = False) -> list[dict]:
         reader = topology.dsn("primary", "analytics_db", "bidbaas_app_reader")
         latency = None
         while time.monotonic() - t0 < 900:
-            with psycopg.connect(reader) as conn:
-                row = conn.execute(
-                    "SELECT last_bid_at FROM bidbaas.user_summary WHERE user_id = %s", (user_id,)
-                ).fetchone()
+            try:
+                with psycopg.connect(reader) as conn:
+                    row = conn.execute(
+                        "SELECT last_bid_at FROM bidbaas.user_summary WHERE user_id = %s", (user_id,)
+                    ).fetchone()
+            except psycopg.errors.UndefinedTable:  # a fresh topology: the first push-back creates it
+                row = None
             if row and row[0] and row[0] >= inserted_at:
                 latency = time.monotonic() - t0
                 break
