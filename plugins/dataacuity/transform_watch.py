@@ -63,6 +63,17 @@ class NodeStatusTrigger(_watcher_trigger_base()):  # type: ignore[misc]
         _, kwargs = super().serialize()
         return TRIGGER_CLASSPATH, kwargs
 
+    async def _node_status(self) -> str | None:
+        """The node's final dbt status from the producer's XCom: ONE read. (Cosmos' own poll also
+        reads the producer's state and the compiled SQL each time; the triggerer runs every XCom read
+        of every trigger in one thread, so with ~130 sensors starting together those extra reads
+        were most of the time from the end of the build to the end of the run.)"""
+        if self.is_test_sensor:
+            from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
+
+            return await self.get_xcom_val(get_tests_status_xcom_key(self.model_unique_id))
+        return await self._get_node_status()
+
     async def run(self):
         import asyncio
 
@@ -76,25 +87,24 @@ class NodeStatusTrigger(_watcher_trigger_base()):  # type: ignore[misc]
         )
         from cosmos.operators._watcher.triggerer import WatcherEventReason
 
+        terminal_states = (
+            ProducerTaskState.SUCCESS,
+            ProducerTaskState.FAILED,
+            ProducerTaskState.SKIPPED,
+            "upstream_failed",
+            "removed",
+        )
         ti = getattr(self, "task_instance", None)
         if self.run_id is None and ti is not None:
             self.run_id = ti.run_id
             self.map_index = getattr(ti, "map_index", -1)
         try_number = getattr(ti, "try_number", 1) or 1
+        if try_number > 1 and await self._get_producer_task_status() in terminal_states:
+            # A retry or a clear from the UI: run the node on a worker (Cosmos' fallback).
+            yield TriggerEvent({"status": EventStatus.FAILED, "reason": WatcherEventReason.PRODUCER_SKIPPED})
+            return
         while True:
-            producer_state = await self._get_producer_task_status()
-            terminal = producer_state in (
-                ProducerTaskState.SUCCESS,
-                ProducerTaskState.FAILED,
-                ProducerTaskState.SKIPPED,
-                "upstream_failed",
-                "removed",
-            )
-            if try_number > 1 and terminal:
-                # A retry or a clear from the UI: run the node on a worker (Cosmos' fallback).
-                yield TriggerEvent({"status": EventStatus.FAILED, "reason": WatcherEventReason.PRODUCER_SKIPPED})
-                return
-            status, _ = await self._parse_dbt_node_status_and_compiled_sql()
+            status = await self._node_status()
             if is_dbt_node_status_success(status):
                 self.log.info("dbt node %s: %s", self.model_unique_id, status)
                 yield TaskSuccessEvent()
@@ -106,13 +116,14 @@ class NodeStatusTrigger(_watcher_trigger_base()):  # type: ignore[misc]
             if is_dbt_node_status_failed(status):
                 yield TriggerEvent({"status": EventStatus.FAILED, "reason": WatcherEventReason.NODE_FAILED})
                 return
+            producer_state = await self._get_producer_task_status()  # no status: did the build end?
             if producer_state == ProducerTaskState.FAILED:
                 yield TriggerEvent({"status": EventStatus.FAILED, "reason": WatcherEventReason.PRODUCER_FAILED})
                 return
             if producer_state == ProducerTaskState.SUCCESS:  # not run by dbt (ephemeral, empty, tests-less)
                 yield TaskSuccessEvent()
                 return
-            if terminal:  # the producer never ran (kill switch, upstream failure) or was skipped
+            if producer_state in terminal_states:  # the producer never ran (kill switch, upstream failure)
                 self.log.info(
                     "producer %s is %s: nothing ran for %s", self.producer_task_id, producer_state, self.model_unique_id
                 )
