@@ -294,7 +294,6 @@ def run(quick: bool = False) -> list[dict]:
         airflow.cli("dags", "unpause", "--treat-dag-id-as-regex", "-y", "^(extract__|push_back__)")
         tick = _next_tick(time.time())
         time.sleep(max(0.0, tick + 20 - time.time()))
-        cycle_start = datetime.fromtimestamp(tick, UTC)
         with psycopg.connect(topology.dsn("primary", "bidbaas_db"), autocommit=True) as conn:
             auction_id, user_id = conn.execute(
                 "SELECT auction_id, user_id FROM bids ORDER BY id DESC LIMIT 1"
@@ -321,6 +320,8 @@ def run(quick: bool = False) -> list[dict]:
             time.sleep(2)
         # the runs that carried it: the first of each after the insert
         after = datetime.fromtimestamp(time.time() - (time.monotonic() - t0), UTC)
+        with contextlib.suppress(TimeoutError):  # the summary is visible before its run is marked done
+            airflow.wait_run("push_back__bidbaas", after, timeout=300)
         work = 0.0
         parts = []
         for dag_id in ("extract__bidbaas_db", "transform", "push_back__bidbaas"):
@@ -355,7 +356,8 @@ def run(quick: bool = False) -> list[dict]:
         # extract runs (scheduled for the tick at cycle_start), counted once the cycle's runs are done
         # (a second run would be created right after the first one ends).
         time.sleep(30)
-        cycle_runs = airflow.cycle_transform_runs(cycle_start)
+        # the cycle that carried the bid: the extract runs of the tick after the insert
+        cycle_runs = airflow.cycle_transform_runs(datetime.fromtimestamp(tick + 300, UTC))
         built = [r for r in cycle_runs if airflow.task_state("transform", r, BUILD_TASK) == "success"]
         figures.append(
             _figure(
