@@ -10,6 +10,9 @@ export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
+# Cosmos' cache (dbt partial-parse state, generated profiles) per checkout: the default /tmp/cosmos is
+# shared by every checkout on the machine, whose profiles differ, so each dbt run re-parsed in full.
+export AIRFLOW__COSMOS__CACHE_DIR ?= $(CURDIR)/.local/cosmos
 export DBT_PROFILES_DIR := $(CURDIR)/include/dbt
 
 .PHONY: help venv manifest sources system-deps up down status destroy seed demo test lint format bench airflow clean

@@ -4,7 +4,7 @@ Wiring only: the Cosmos configuration is in plugins/dataacuity/dbt.py. Rendered 
 pre-built manifest (LoadMode.DBT_MANIFEST: no dbt, no database at parse time).
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from airflow.sdk import DAG, AssetAny, task
 from cosmos import DbtTaskGroup
@@ -21,7 +21,10 @@ DOC = """\
 ### transform: raw -> staging -> intermediate (PII boundary) -> marts (incl. the app summaries)
 
 Runs when extract DAGs land new rows (any `raw.*` Asset), never two runs at once
-(`max_active_runs=1`; each model also takes a PostgreSQL advisory lock while it builds).
+(`max_active_runs=1`; each model also takes a PostgreSQL advisory lock while it builds). One run
+per extract cycle: the events that arrive while a run waits for the cycle to settle are consumed
+by that run when it succeeds (listed under its Asset events; dataacuity.transform_coalesce), so
+they set off no second run. A run whose build failed leaves them queued: the next run follows.
 
 **Shape (Cosmos watcher mode).** `writes_allowed` (kill switch; waits until the extract cycle has
 settled; skips the run when nothing new landed since the last build) -> `dbt.dbt_producer_watcher`
@@ -88,7 +91,7 @@ with DAG(
         from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
         from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
 
-        from dataacuity import connections, kill_switch, transform_cycle
+        from dataacuity import connections, kill_switch, transform_coalesce, transform_cycle
 
         with connections.connect(connections.WAREHOUSE_DBT, statement_timeout="1min") as conn:
             try:
@@ -108,8 +111,11 @@ with DAG(
             EXTRACT_DAG_IDS,
             lambda dag_id: RuntimeTaskInstance.get_dr_count(dag_id=dag_id, states=["queued", "running"]),
         )
+        checked_at = datetime.now(UTC)
         with connections.connect(connections.WAREHOUSE_MONITOR, autocommit=True) as conn:
             if not transform_cycle.has_changes_since_last_build(conn):
+                # the events queued up to now announced nothing to build: they set off no other run
+                context["ti"].xcom_push(key=transform_coalesce.NOTHING_NEW_XCOM_KEY, value=checked_at.isoformat())
                 raise AirflowSkipException("nothing extracted since the last build: this cycle is already built")
 
     group = DbtTaskGroup(

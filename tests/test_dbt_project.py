@@ -198,6 +198,11 @@ def test_transform_and_nightly_dags(manifest, registry):
     fact = tasks["dbt.fct_ledger_transactions_anon.run"]
     assert "dbt.int_ledger_transactions_anon.test" in fact.upstream_task_ids
     assert "dbt.dbt_producer_watcher" in tasks["dbt.stg_ledger_db__transactions_run"].upstream_task_ids
+    # the producer stores each node's final dbt event (and dbt's errors), not every lifecycle event
+    from cosmos.operators._watcher import base as watcher_base
+
+    assert "NodeFinished" in watcher_base._DBT_EVENT_ALLOWLIST and "RunResultError" in watcher_base._DBT_EVENT_ALLOWLIST
+    assert not {"NodeStart", "NodeCompiling", "NodeExecuting"} & watcher_base._DBT_EVENT_ALLOWLIST
     # every mart emits its logical Asset once per run that ran dbt (push-back schedules on them)
     publish = tasks["publish_marts"]
     assert "marts.fct_ledger_transactions_anon" in {getattr(a, "name", None) for a in publish.outlets}

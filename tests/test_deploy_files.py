@@ -306,7 +306,13 @@ def test_schema_service_runs_the_projects_migration_runner(compose, services):
     """No shell copy of the migrations: the one-shot runs tools/migrations.py (the runner `make up`
     uses, reading the registry with dataacuity.registry) in the Airflow image, with every password."""
     schema = services["schema"]
-    assert schema["entrypoint"] + schema["command"] == ["python", "-m", "tools.migrations", "--source-schemas"]
+    assert schema["entrypoint"] + schema["command"] == [
+        "python",
+        "-m",
+        "tools.migrations",
+        "--source-schemas",
+        "--pushback-link",
+    ]
     assert schema["image"] == services["airflow-scheduler"]["image"] and schema["working_dir"] == "/opt/dataacuity"
     mounts = {v.split(":")[0]: v.split(":")[1] for v in schema["volumes"]}
     assert mounts == {
@@ -339,6 +345,57 @@ def test_the_migration_runner_is_configured_by_the_compose_environment(topology,
     monkeypatch.delenv("PIPELINE_MONITOR_PASSWORD")
     assert migrations.main([]) == 2
     assert "PIPELINE_MONITOR_PASSWORD" in capsys.readouterr().err
+
+
+def test_the_schema_service_installs_the_pushback_link_from_the_environments_secret(topology, monkeypatch, capsys):
+    """The compose path writes the push-back FDW user mapping as `make up` does, from
+    PUSHBACK_WRITER_PASSWORD (compose's ${...:?}), and prints no password: after it, the link's
+    owner reads analytics_db through postgres_fdw; before it (mapping dropped) it cannot."""
+    import psycopg
+
+    from dataacuity import pushback
+    from tools import migrations
+
+    if PORT_BASE:
+        monkeypatch.setenv("DA_PORT_BASE", PORT_BASE)
+    secrets = topology.load_secrets()
+    for role in ROLES:
+        monkeypatch.setenv(f"{role.upper()}_PASSWORD", secrets[role])
+    for cluster in migrations.WRITABLE_CLUSTERS:
+        monkeypatch.setenv(f"{cluster.upper()}_HOST", "127.0.0.1")
+        monkeypatch.setenv(f"{cluster.upper()}_PORT", str(topology.port(cluster)))
+    monkeypatch.setenv("PUSHBACK_LINK_HOST", "127.0.0.1")  # the primary as the warehouse server reaches it
+    monkeypatch.setenv("PUSHBACK_LINK_PORT", str(topology.port("primary")))
+    warehouse = topology.dsn("warehouse", "data_warehouse")
+
+    def read_through_link() -> int:
+        """As the link's owner, count analytics_db's databases through a throwaway foreign table."""
+        with psycopg.connect(warehouse) as conn:  # one transaction, rolled back
+            try:
+                conn.execute("CREATE SCHEMA link_probe")
+                conn.execute(
+                    f"CREATE FOREIGN TABLE link_probe.remote_databases (datname name) SERVER {pushback.FDW_SERVER} "
+                    "OPTIONS (schema_name 'pg_catalog', table_name 'pg_database')"
+                )
+                conn.execute(f"GRANT USAGE ON SCHEMA link_probe TO {pushback.LINK_OWNER}")
+                conn.execute(f"GRANT SELECT ON link_probe.remote_databases TO {pushback.LINK_OWNER}")
+                conn.execute(f"SET ROLE {pushback.LINK_OWNER}")
+                return conn.execute("SELECT count(*) FROM link_probe.remote_databases").fetchone()[0]
+            finally:
+                conn.rollback()
+
+    try:
+        with psycopg.connect(warehouse, autocommit=True) as conn:
+            pushback.drop_link(conn)
+        with pytest.raises(psycopg.Error, match="user mapping not found"):
+            read_through_link()
+        assert migrations.main(["--pushback-link"]) == 0
+        out, err = capsys.readouterr()
+        assert "push-back link" in out
+        assert secrets["pushback_writer"] not in out + err
+        assert read_through_link() > 0
+    finally:
+        topology.install_pushback_link()
 
 
 def test_the_dbt_manifest_is_built_before_airflow_parses_dags(services):

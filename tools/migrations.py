@@ -9,7 +9,7 @@ include/sql/<cluster>/templates/  per-app (or per-source) SQL formatted with psy
 `apply_cluster_setup` is the whole schema set-up of the writable clusters; `make up`
 (tools/topology.py) and docker-compose.airflow.yml's one-shot `schema` service both run it:
 
-    python -m tools.migrations [--source-schemas]   # configured by the environment, see main()
+    python -m tools.migrations [--source-schemas] [--pushback-link]   # configured by the environment, see main()
 """
 
 from __future__ import annotations
@@ -118,6 +118,19 @@ def apply_cluster_setup(dsn_for: DsnFor, passwords: dict[str, str], registry, *,
         apply_source_schemas(lambda db: dsn_for("primary", db), registry)
 
 
+def install_pushback_link(warehouse_su_dsn: str, registry, *, host: str, port: int, password: str) -> None:
+    """The warehouse's postgres_fdw link to analytics_db (.104) as pushback_writer -- `host`:`port` is
+    the primary as the WAREHOUSE server reaches it -- and each app's raw user columns (for
+    re-keying). The password goes into the user mapping with statement logging off
+    (dataacuity.pushback.install_link); it is never printed. Idempotent. `make up`
+    (tools/topology.py) and the compose `schema` service (main(), --pushback-link) both run it."""
+    from dataacuity import pushback
+
+    with psycopg.connect(warehouse_su_dsn, autocommit=True) as warehouse_su:
+        pushback.install_link(warehouse_su, host=host, port=port, password=password)
+        pushback.register_app_user_columns(warehouse_su, registry)
+
+
 def environment_dsn(cluster: str, dbname: str) -> str:
     """Superuser DSN from the environment: <CLUSTER>_HOST (default: the compose service name),
     <CLUSTER>_PORT (default PGPORT, else 5432) and POSTGRES_PASSWORD."""
@@ -134,12 +147,18 @@ def environment_dsn(cluster: str, dbname: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """docker-compose.airflow.yml's `schema` service. Role passwords from <ROLE>_PASSWORD, the
-    superuser's from POSTGRES_PASSWORD, hosts/ports as environment_dsn() says."""
+    superuser's from POSTGRES_PASSWORD, hosts/ports as environment_dsn() says. With
+    --pushback-link also the push-back FDW link (its user mapping gets PUSHBACK_WRITER_PASSWORD;
+    the warehouse server reaches the primary at PUSHBACK_LINK_HOST:PUSHBACK_LINK_PORT, default
+    the compose service `primary`:5432)."""
     from dataacuity.registry import load_registry
     from tools.topology import LOGIN_ROLES
 
     parser = argparse.ArgumentParser(prog="python -m tools.migrations", description=__doc__.split("\n")[0])
     parser.add_argument("--source-schemas", action="store_true", help="also the apps' tables (include/sql/sources)")
+    parser.add_argument(
+        "--pushback-link", action="store_true", help="also the push-back postgres_fdw link and its user mapping"
+    )
     args = parser.parse_args(argv)
     roles = [role for cluster in WRITABLE_CLUSTERS for role in LOGIN_ROLES[cluster]]
     missing = [f"{r.upper()}_PASSWORD" for r in roles if not os.environ.get(f"{r.upper()}_PASSWORD")]
@@ -149,12 +168,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"schema: not set: {', '.join(missing)}", file=sys.stderr)
         return 2
     passwords = {role: os.environ[f"{role.upper()}_PASSWORD"] for role in roles}
+    registry = load_registry()
     try:
-        apply_cluster_setup(environment_dsn, passwords, load_registry(), source_schemas=args.source_schemas)
+        apply_cluster_setup(environment_dsn, passwords, registry, source_schemas=args.source_schemas)
     except (MigrationError, psycopg.Error) as error:
         print(f"schema: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
-    print("schema: roles, databases, migrations, app schemas" + (" and source schemas" if args.source_schemas else ""))
+    done = "schema: roles, databases, migrations, app schemas" + (" and source schemas" if args.source_schemas else "")
+    if args.pushback_link:
+        try:
+            install_pushback_link(
+                environment_dsn("warehouse", "data_warehouse"),
+                registry,
+                host=os.environ.get("PUSHBACK_LINK_HOST", "primary"),
+                port=int(os.environ.get("PUSHBACK_LINK_PORT", "5432")),
+                password=passwords["pushback_writer"],
+            )
+        except psycopg.Error as error:  # the class and SQLSTATE only: a server message may quote the statement
+            print(f"schema: push-back link: {type(error).__name__} (SQLSTATE {error.sqlstate})", file=sys.stderr)
+            return 1
+        done += ", push-back link"
+    print(done)
     return 0
 
 

@@ -484,14 +484,15 @@ def apply_cluster_setup(registry=None) -> None:
 def install_pushback_link(registry=None) -> None:
     """The warehouse's postgres_fdw link to analytics_db (.104) as pushback_writer, with the password
     of secrets.json, and each app's raw user columns (for re-keying). Idempotent."""
-    from dataacuity import pushback
+    from tools import migrations
 
-    registry = registry or _registry()
-    with _connect("warehouse", "data_warehouse") as warehouse_su:
-        pushback.install_link(
-            warehouse_su, host="127.0.0.1", port=port("primary"), password=load_secrets()["pushback_writer"]
-        )
-        pushback.register_app_user_columns(warehouse_su, registry)
+    migrations.install_pushback_link(
+        dsn("warehouse", "data_warehouse"),
+        registry or _registry(),
+        host="127.0.0.1",
+        port=port("primary"),
+        password=load_secrets()["pushback_writer"],
+    )
 
 
 def _registry():

@@ -2,13 +2,15 @@
 
 The transform is scheduled on every raw table's Asset. An extract cycle (18 sources on the same
 5-minute tick) emits its events over a minute or so; the first one creates a transform run, and
-with max_active_runs=1 the scheduler holds back the rest until that run ends, then creates ONE more
-run for all of them. So:
+with max_active_runs=1 the scheduler holds back the rest until that run ends. So:
 
 1. `wait_for_extract_cycle`: the run's first task waits (up to a bound) until no extract__* DAG
-   run is queued or running, so it builds everything the cycle landed;
-2. `has_changes_since_last_build`: the run that the held-back events create afterwards finds no
-   extract batch newer than the last build and skips itself in seconds (no dbt, no push-back).
+   run is queued or running, so its one `dbt build` reads everything the cycle landed;
+2. dataacuity.transform_coalesce (a scheduler listener): when the run succeeds, the held-back
+   events its build covered are consumed by it, so they create no second run;
+3. `has_changes_since_last_build`: a run created anyway (after a failed build, or for events of
+   the next cycle) finds no extract batch newer than the last build and skips itself in seconds
+   (no dbt, no push-back) when there is nothing to do.
 
 bench/bench_pipeline.py counts transform runs per extract cycle and how many of them built.
 """

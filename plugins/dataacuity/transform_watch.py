@@ -63,6 +63,17 @@ class NodeStatusTrigger(_watcher_trigger_base()):  # type: ignore[misc]
         _, kwargs = super().serialize()
         return TRIGGER_CLASSPATH, kwargs
 
+    async def _node_status(self) -> str | None:
+        """The node's final dbt status from the producer's XCom: ONE read. (Cosmos' own poll also
+        reads the producer's state and the compiled SQL each time; the triggerer runs every XCom read
+        of every trigger in one thread, so with ~130 sensors starting together those extra reads
+        were most of the time from the end of the build to the end of the run.)"""
+        if self.is_test_sensor:
+            from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
+
+            return await self.get_xcom_val(get_tests_status_xcom_key(self.model_unique_id))
+        return await self._get_node_status()
+
     async def run(self):
         import asyncio
 
@@ -76,25 +87,24 @@ class NodeStatusTrigger(_watcher_trigger_base()):  # type: ignore[misc]
         )
         from cosmos.operators._watcher.triggerer import WatcherEventReason
 
+        terminal_states = (
+            ProducerTaskState.SUCCESS,
+            ProducerTaskState.FAILED,
+            ProducerTaskState.SKIPPED,
+            "upstream_failed",
+            "removed",
+        )
         ti = getattr(self, "task_instance", None)
         if self.run_id is None and ti is not None:
             self.run_id = ti.run_id
             self.map_index = getattr(ti, "map_index", -1)
         try_number = getattr(ti, "try_number", 1) or 1
+        if try_number > 1 and await self._get_producer_task_status() in terminal_states:
+            # A retry or a clear from the UI: run the node on a worker (Cosmos' fallback).
+            yield TriggerEvent({"status": EventStatus.FAILED, "reason": WatcherEventReason.PRODUCER_SKIPPED})
+            return
         while True:
-            producer_state = await self._get_producer_task_status()
-            terminal = producer_state in (
-                ProducerTaskState.SUCCESS,
-                ProducerTaskState.FAILED,
-                ProducerTaskState.SKIPPED,
-                "upstream_failed",
-                "removed",
-            )
-            if try_number > 1 and terminal:
-                # A retry or a clear from the UI: run the node on a worker (Cosmos' fallback).
-                yield TriggerEvent({"status": EventStatus.FAILED, "reason": WatcherEventReason.PRODUCER_SKIPPED})
-                return
-            status, _ = await self._parse_dbt_node_status_and_compiled_sql()
+            status = await self._node_status()
             if is_dbt_node_status_success(status):
                 self.log.info("dbt node %s: %s", self.model_unique_id, status)
                 yield TaskSuccessEvent()
@@ -106,13 +116,14 @@ class NodeStatusTrigger(_watcher_trigger_base()):  # type: ignore[misc]
             if is_dbt_node_status_failed(status):
                 yield TriggerEvent({"status": EventStatus.FAILED, "reason": WatcherEventReason.NODE_FAILED})
                 return
+            producer_state = await self._get_producer_task_status()  # no status: did the build end?
             if producer_state == ProducerTaskState.FAILED:
                 yield TriggerEvent({"status": EventStatus.FAILED, "reason": WatcherEventReason.PRODUCER_FAILED})
                 return
             if producer_state == ProducerTaskState.SUCCESS:  # not run by dbt (ephemeral, empty, tests-less)
                 yield TaskSuccessEvent()
                 return
-            if terminal:  # the producer never ran (kill switch, upstream failure) or was skipped
+            if producer_state in terminal_states:  # the producer never ran (kill switch, upstream failure)
                 self.log.info(
                     "producer %s is %s: nothing ran for %s", self.producer_task_id, producer_state, self.model_unique_id
                 )
@@ -121,12 +132,34 @@ class NodeStatusTrigger(_watcher_trigger_base()):  # type: ignore[misc]
             await asyncio.sleep(self.poke_interval)
 
 
+# dbt events the producer stores per node (XCom `<node>_dbt_event`): Cosmos 1.15 pushes NodeStart,
+# NodeCompiling, NodeExecuting and NodeFinished, each a synchronous XCom write (an Execution API call,
+# under one lock shared by dbt's threads), and the key keeps only the last one. Our sensors read a
+# node's event once, after the build (they start when the producer is done), so the final event and
+# dbt's errors are all they ever see. Measured under the scheduler (bench/bench_pipeline.py, load
+# average ~9): the build's nodes took 624 s of thread time inside the producer for a project that one
+# `dbt build` runs in 142 s; the per-event writes were most of the difference.
+FINAL_NODE_EVENTS = frozenset({"NodeFinished"})
+
+
+def push_final_node_events_only() -> None:
+    """Keep the producer's per-node event XCom writes to NodeFinished and dbt's error events."""
+    from cosmos.operators._watcher import base
+
+    if not hasattr(base, "_DBT_EVENT_ALLOWLIST") or not hasattr(base, "_DBT_ERROR_EVENTS_TYPES"):
+        raise RuntimeError("cosmos.operators._watcher.base changed: review push_final_node_events_only()")
+    base._DBT_EVENT_ALLOWLIST = base._DBT_ERROR_EVENTS_TYPES | FINAL_NODE_EVENTS
+
+
 def make_consumers_cheap(task_group, poke_interval: float = 2.0) -> int:
     """Start every watcher sensor of `task_group` from the triggerer (see the module doc); make the
-    producer upstream of the root sensors. Returns how many sensors were changed."""
+    producer upstream of the root sensors; have the producer store each node's final dbt event only
+    (push_final_node_events_only). Returns how many sensors were changed."""
     from airflow.sdk.bases.operator import BaseOperator  # noqa: F401  (Airflow first, then Cosmos)
     from airflow.triggers.base import StartTriggerArgs
     from cosmos.operators._watcher.base import BaseConsumerSensor
+
+    push_final_node_events_only()
 
     producer = None
     sensors = []
