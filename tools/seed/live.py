@@ -89,7 +89,8 @@ class _LiveState:
             "SELECT id, first_name, last_name, email, phone, sa_id_number, date_of_birth,"
             " city, address_line, postal_code, latitude, longitude, device_id,"
             " host(last_ip) AS last_ip, preferred_language, created_at"
-            " FROM users WHERE deleted_at IS NULL ORDER BY id",
+            # a user whose identifying fields were erased (right to be forgotten) acts no more
+            " FROM users WHERE deleted_at IS NULL AND address_line IS NOT NULL ORDER BY id",
         )
         self.world.users = [self.seed_user(row) for row in users]
         self.users_by_id = {user.id: user for user in self.world.users}
