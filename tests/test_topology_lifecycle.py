@@ -16,7 +16,10 @@ import pytest
 
 from tests.conftest import REPO
 
-PORT_BASE = "58000"
+# Below Linux's ephemeral range (net.ipv4.ip_local_port_range, 32768-60999 here): a port in that range
+# can be held for a moment as the local end of any outgoing connection the rest of the suite makes, and
+# then `up` rightly finds it in use (it happened once with 58000: port 58106 taken by a client socket).
+PORT_BASE = "17000"
 
 
 def states(output: str) -> list[str]:
