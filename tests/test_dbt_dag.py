@@ -41,7 +41,11 @@ def test_a_new_transaction_flows_from_extract_to_the_mart(dags, topology, capfd)
 
     assert extract.test().state == "success"
 
-    subset = transform.partial_subset(task_ids=[FACT_TASK], include_upstream=True, include_downstream=False)
+    # the fact's task and its upstream, plus the build they follow (the per-node tasks do not wait
+    # for it: they are released while it runs; dag.test() runs it first, see transform_watch)
+    subset = transform.partial_subset(
+        task_ids=[FACT_TASK, "dbt.dbt_producer_watcher"], include_upstream=True, include_downstream=False
+    )
     assert {
         "dbt.dbt_producer_watcher",  # the one dbt build
         "dbt.stg_ledger_db__transactions_run",  # no tests of its own: no sub-group

@@ -194,10 +194,13 @@ def test_transform_and_nightly_dags(manifest, registry):
         # a task per model and per model's tests, started and (on success) ended in the triggerer
         assert task.start_from_trigger and task.start_trigger_args.trigger_cls.endswith("NodeStatusTrigger")
         assert task.owner == OWNER and task.retries >= 1 and task.on_failure_callback
-    # lineage: the fact waits for its intermediate model's tests; roots wait for the producer
+    # lineage: the fact waits for its intermediate model's tests; the roots are released with the
+    # producer (they follow the build while it runs), behind the kill-switch check like it
     fact = tasks["dbt.fct_ledger_transactions_anon.run"]
     assert "dbt.int_ledger_transactions_anon.test" in fact.upstream_task_ids
-    assert "dbt.dbt_producer_watcher" in tasks["dbt.stg_ledger_db__transactions_run"].upstream_task_ids
+    root = tasks["dbt.stg_ledger_db__transactions_run"]
+    assert root.upstream_task_ids == producer.upstream_task_ids == {"writes_allowed"}
+    assert root.trigger_rule == "all_success"
     # the producer stores each node's final dbt event (and dbt's errors), not every lifecycle event
     from cosmos.operators._watcher import base as watcher_base
 

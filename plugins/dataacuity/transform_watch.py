@@ -13,10 +13,15 @@ worker at all. Only a failure goes back to a worker (Cosmos' execute_complete ra
 on_failure_callback, retries and TaskFailed work as for any task), and a retry (try 2+) falls back
 to Cosmos' own `dbt run/test --select <node>` on a worker, as in LOCAL mode.
 
-The producer is made upstream of the root sensors (trigger rule all_done), so every sensor reads
-a final status once: no polling, and `dag.test()` runs the producer first. Sensors still follow
-the dbt graph, so a failed model or test leaves everything downstream upstream_failed (never
-retried on top of data that failed its tests).
+The sensors are released while the build runs (no producer -> sensor dependency): the root ones
+start with the producer and each level of the dbt graph ends in the triggerer soon after dbt
+finished its node, so when the build ends only its last levels remain (measured in
+bench/bench_pipeline.py: with the producer upstream of the roots, ~12 graph levels of ~6 s each came
+AFTER the build). A waiting trigger polls one XCom every `poke_interval` and the producer's state
+every few polls. Sensors still follow the dbt graph, so a failed model or test leaves everything
+downstream upstream_failed (never retried on top of data that failed its tests). `dag.test()` runs
+one task at a time on its own worker: a sensor it picks before the producer has run is rescheduled
+(`wait_for_build_start`), so the producer runs first there too.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ from typing import Any
 
 PRODUCER_TASK_ID = "dbt_producer_watcher"  # cosmos.constants.PRODUCER_WATCHER_TASK_ID
 TRIGGER_CLASSPATH = "dataacuity.transform_watch.NodeStatusTrigger"
+POKE_INTERVAL = 5.0  # seconds between a waiting sensor's XCom reads (in the triggerer)
+PRODUCER_STATE_EVERY = 3  # ...and the producer's state every 3rd poll (a failed or finished build)
+NOT_STARTED = frozenset({None, "none", "scheduled", "queued"})  # producer states before the build ran
 
 
 def _watcher_trigger_base():
@@ -45,7 +53,7 @@ class NodeStatusTrigger(_watcher_trigger_base()):  # type: ignore[misc]
         dag_id: str,
         run_id: str | None = None,
         map_index: int | None = None,
-        poke_interval: float = 2.0,
+        poke_interval: float = POKE_INTERVAL,
         is_test_sensor: bool = False,
         **kwargs: Any,
     ):
@@ -103,6 +111,7 @@ class NodeStatusTrigger(_watcher_trigger_base()):  # type: ignore[misc]
             # A retry or a clear from the UI: run the node on a worker (Cosmos' fallback).
             yield TriggerEvent({"status": EventStatus.FAILED, "reason": WatcherEventReason.PRODUCER_SKIPPED})
             return
+        polls = 0
         while True:
             status = await self._node_status()
             if is_dbt_node_status_success(status):
@@ -116,6 +125,10 @@ class NodeStatusTrigger(_watcher_trigger_base()):  # type: ignore[misc]
             if is_dbt_node_status_failed(status):
                 yield TriggerEvent({"status": EventStatus.FAILED, "reason": WatcherEventReason.NODE_FAILED})
                 return
+            polls += 1
+            if polls % PRODUCER_STATE_EVERY != 1:  # the node's status is what ends it on the common path
+                await asyncio.sleep(self.poke_interval)
+                continue
             producer_state = await self._get_producer_task_status()  # no status: did the build end?
             if producer_state == ProducerTaskState.FAILED:
                 yield TriggerEvent({"status": EventStatus.FAILED, "reason": WatcherEventReason.PRODUCER_FAILED})
@@ -151,9 +164,9 @@ def push_final_node_events_only() -> None:
     base._DBT_EVENT_ALLOWLIST = base._DBT_ERROR_EVENTS_TYPES | FINAL_NODE_EVENTS
 
 
-def make_consumers_cheap(task_group, poke_interval: float = 2.0) -> int:
-    """Start every watcher sensor of `task_group` from the triggerer (see the module doc); make the
-    producer upstream of the root sensors; have the producer store each node's final dbt event only
+def make_consumers_cheap(task_group, poke_interval: float = POKE_INTERVAL) -> int:
+    """Start every watcher sensor of `task_group` from the triggerer, released while the build runs
+    (see the module doc); have the producer store each node's final dbt event only
     (push_final_node_events_only). Returns how many sensors were changed."""
     from airflow.sdk.bases.operator import BaseOperator  # noqa: F401  (Airflow first, then Cosmos)
     from airflow.triggers.base import StartTriggerArgs
@@ -171,7 +184,6 @@ def make_consumers_cheap(task_group, poke_interval: float = 2.0) -> int:
                 sensors.append(leaf)
     if producer is None:
         raise ValueError(f"no {PRODUCER_TASK_ID} task in {task_group.group_id}: is the execution mode WATCHER?")
-    sensor_ids = {s.task_id for s in sensors}
     for sensor in sensors:
         sensor.start_from_trigger = True
         sensor.start_trigger_args = StartTriggerArgs(
@@ -187,10 +199,41 @@ def make_consumers_cheap(task_group, poke_interval: float = 2.0) -> int:
             next_kwargs=None,
             timeout=None,
         )
-        if not (set(sensor.upstream_task_ids) & sensor_ids):  # a root of the dbt graph
-            producer >> sensor
-            sensor.trigger_rule = "all_done"
+        if not hasattr(sensor, "_pre_execute_hook"):
+            raise RuntimeError("BaseOperator changed (no _pre_execute_hook): review make_consumers_cheap()")
+        sensor._pre_execute_hook = wait_for_build_start
     return len(sensors)
+
+
+def wait_for_build_start(context) -> None:
+    """pre_execute of every watcher sensor: reschedule a sensor that reached a worker before the
+    producer ran. Under the scheduler the sensors start in the triggerer and reach a worker only to
+    fail or retry (the build has run by then); `dag.test()` runs one task at a time and may pick a
+    sensor before the producer, whose trigger would then wait forever."""
+    from datetime import UTC, datetime
+
+    from airflow.sdk.exceptions import AirflowRescheduleException
+    from cosmos.operators._watcher.state import build_producer_state_fetcher
+
+    ti = context["ti"]
+    task = ti.task
+    fetch = build_producer_state_fetcher(
+        airflow_version=_airflow_version(),
+        dag_id=ti.dag_id,
+        run_id=ti.run_id,
+        producer_task_id=task.producer_task_id,
+        logger=task.log,
+    )
+    state = fetch() if fetch else None
+    if state in NOT_STARTED:
+        task.log.info("producer %s is %s: rescheduled until the build has run", task.producer_task_id, state)
+        raise AirflowRescheduleException(datetime.now(UTC))
+
+
+def _airflow_version():
+    from cosmos.constants import AIRFLOW_VERSION
+
+    return AIRFLOW_VERSION
 
 
 def _walk(node):
