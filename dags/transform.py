@@ -15,7 +15,7 @@ from dataacuity.alert_callbacks import deadline_alert
 from dataacuity.assets import raw_asset, warehouse_asset
 from dataacuity.dag_defaults import default_args, tags
 from dataacuity.registry import load_registry
-from dataacuity.transform_watch import make_consumers_cheap
+from dataacuity.transform_watch import PRODUCER_TASK_ID, make_consumers_cheap
 
 DOC = """\
 ### transform: raw -> staging -> intermediate (PII boundary) -> marts (incl. the app summaries)
@@ -31,8 +31,9 @@ settled; skips the run when nothing new landed since the last build) -> `dbt.dbt
 runs ONE `dbt build` of the project (4 threads) -> one task per model (`dbt.<model>_run`) and per
 model's tests (`dbt.<model>_test`) shows what dbt did to that node, with dbt's log line. These
 tasks follow the dbt graph: a failed model or test leaves everything downstream upstream_failed.
-They run in the triggerer (no worker) unless they fail. `publish_marts` then emits every mart's
-Asset once, which starts the `push_back__{app}` DAGs.
+They run in the triggerer (no worker) unless they fail, and follow the build while it runs.
+`publish_marts` emits every mart's Asset once as soon as the build is done (whatever its outcome:
+the `push_back__{app}` DAGs it starts refuse on their own when a PII or k-anonymity test failed).
 
 Every model in `intermediate` and `marts` is checked for PII twice: the `da_pii_guard`
 post-hook (rolls the model back if a column name or a value looks like PII) and the
@@ -131,9 +132,10 @@ with DAG(
 
     @task(trigger_rule="all_done", outlets=MART_ASSETS)
     def publish_marts(**context) -> None:
-        """Emit every mart's Asset (`marts.<name>`) once per run that ran dbt: the push_back__{app}
-        DAGs schedule on them (one push-back run per transform run; their PII gate checks the
-        tests). Skipped (no events) when dbt did not run: kill switch, nothing new."""
+        """Emit every mart's Asset (`marts.<name>`) once per run that ran dbt, when the build is done:
+        the push_back__{app} DAGs schedule on them (one push-back run per transform run; their PII
+        gate checks the tests in dbt_artifacts). Skipped (no events) when dbt did not run: kill
+        switch, nothing new."""
         from airflow.sdk.exceptions import AirflowSkipException
 
         from dataacuity import connections, transform_cycle
@@ -142,4 +144,7 @@ with DAG(
             if not transform_cycle.dbt_ran_in(conn, context["dag_run"].run_id):
                 raise AirflowSkipException("dbt did not run in this transform run: no mart changed")
 
-    writes_allowed() >> group >> publish_marts()
+    # publish as soon as the build is done (its results are in dbt_artifacts, which the push-back's
+    # PII gate reads), not after the per-model tasks have caught up with it
+    writes_allowed() >> group
+    dag.get_task(f"{group.group_id}.{PRODUCER_TASK_ID}") >> publish_marts()

@@ -201,6 +201,8 @@ def test_transform_and_nightly_dags(manifest, registry):
     root = tasks["dbt.stg_ledger_db__transactions_run"]
     assert root.upstream_task_ids == producer.upstream_task_ids == {"writes_allowed"}
     assert root.trigger_rule == "all_success"
+    # the marts are published when the build is done, not after the per-model tasks caught up
+    assert tasks["publish_marts"].upstream_task_ids == {"dbt.dbt_producer_watcher"}
     # the producer stores each node's final dbt event (and dbt's errors), not every lifecycle event
     from cosmos.operators._watcher import base as watcher_base
 
