@@ -10,6 +10,9 @@ export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
+# The watcher producer backs its XComs up to a Variable on a failure (flushed by its failure callback);
+# Cosmos' default also re-writes the WHOLE backup on every XCom push (O(n²) per build: see README).
+export AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY := False
 # Cosmos' cache (dbt partial-parse state, generated profiles) per checkout: the default /tmp/cosmos is
 # shared by every checkout on the machine, whose profiles differ, so each dbt run re-parsed in full.
 export AIRFLOW__COSMOS__CACHE_DIR ?= $(CURDIR)/.local/cosmos

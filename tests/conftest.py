@@ -18,6 +18,7 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__COSMOS__ENABLE_TELEMETRY"] = "False"  # as deployed (docker-compose.airflow.yml)
+os.environ["AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY"] = "False"  # as deployed (Makefile, compose)
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
 # dag.test() in Airflow 3.3.2 crashes at the end of a DAG that has a deadline (apache/airflow#73428):
 # DAGs are built without one here; tests/test_oncall_alerts.py checks the deadline wiring itself.
