@@ -60,3 +60,62 @@ def test_the_cache_is_installed_where_the_trigger_is_loaded_and_nowhere_else():
     assert "runner loaded: False" in out.stdout
     assert "before: DagSerialization" in out.stdout
     assert "after: CachedDagSerialization" in out.stdout
+
+
+class _RecordingTaskInstance:
+    """Stands in for the producer's task instance: records the XCom writes dbt's events cause."""
+
+    def __init__(self):
+        self.pushed: dict[str, object] = {}
+
+    def xcom_push(self, key, value):
+        self.pushed[key] = value
+
+    def xcom_pull(self, *args, **kwargs):
+        return None
+
+
+def _node_finished(unique_id, status, resource_type="model"):
+    import json
+
+    return json.dumps(
+        {
+            "info": {"name": "NodeFinished", "level": "info", "msg": f"{unique_id} {status}"},
+            "data": {
+                "node_info": {
+                    "unique_id": unique_id,
+                    "node_status": status,
+                    "resource_type": resource_type,
+                    "node_path": "staging/stg_x.sql",
+                },
+                "run_result": {"message": "boom" if status == "error" else "OK"},
+            },
+        }
+    )
+
+
+def test_the_producer_writes_what_the_per_node_tasks_read_and_nothing_else(tmp_path):
+    """Per node: its status; dbt's event only when it did not succeed (its task logs it on a worker);
+    never the compiled SQL (nobody reads it: successful tasks end in the triggerer)."""
+    import airflow.sdk  # noqa: F401  (Airflow before Cosmos)
+    from cosmos.operators._watcher import base
+
+    from dataacuity import transform_watch
+
+    transform_watch.push_final_node_events_only()
+    transform_watch.push_final_node_events_only()  # idempotent (every DAG parse calls it)
+    compiled = tmp_path / "target" / "compiled" / "dataacuity" / "models" / "staging"
+    compiled.mkdir(parents=True)
+    (compiled / "stg_x.sql").write_text("select 1 as compiled_sql_marker")
+
+    ti = _RecordingTaskInstance()
+    extra = {"context": {"ti": ti}, "project_dir": str(tmp_path)}
+    base.store_dbt_resource_status_from_log(_node_finished("model.dataacuity.stg_ok", "success"), extra)
+    base.store_dbt_resource_status_from_log(_node_finished("model.dataacuity.stg_bad", "error"), extra)
+
+    assert ti.pushed["model__dataacuity__stg_ok_status"]["status"] == "success"
+    assert ti.pushed["model__dataacuity__stg_bad_status"]["status"] == "error"
+    assert "model__dataacuity__stg_ok_dbt_event" not in ti.pushed
+    assert ti.pushed["model__dataacuity__stg_bad_dbt_event"]["msg"] == "boom"
+    assert not [k for k in ti.pushed if "compiled" in k]
+    assert "compiled_sql_marker" not in repr(ti.pushed)

@@ -156,21 +156,50 @@ class NodeStatusTrigger(_watcher_trigger_base()):  # type: ignore[misc]
 
 # dbt events the producer stores per node (XCom `<node>_dbt_event`): Cosmos 1.15 pushes NodeStart,
 # NodeCompiling, NodeExecuting and NodeFinished, each a synchronous XCom write (an Execution API call,
-# under one lock shared by dbt's threads), and the key keeps only the last one. Our sensors read a
-# node's event once, after the build (they start when the producer is done), so the final event and
-# dbt's errors are all they ever see. Measured under the scheduler (bench/bench_pipeline.py, load
-# average ~9): the build's nodes took 624 s of thread time inside the producer for a project that one
-# `dbt build` runs in 142 s; the per-event writes were most of the difference.
+# under one lock shared by dbt's threads), and the key keeps only the last one. Measured under the
+# scheduler (bench/bench_pipeline.py, load average ~9): the build's nodes took 624 s of thread time
+# inside the producer for a project that one `dbt build` runs in 142 s; the per-event writes were
+# most of the difference. What the per-node tasks read: the node's status (`<node>_status`, and
+# `<model>_tests_status` for its tests) in the triggerer, and dbt's event only when the node did not
+# succeed (the task resumes on a worker, which logs it). Nobody reads a node's compiled SQL (Cosmos'
+# own trigger returns it for the task's rendered template; NodeStatusTrigger ends successful tasks
+# in the triggerer). So the producer writes, per node: its status, and dbt's final event or error
+# only when it did not succeed; no compiled SQL (one XCom write per node fewer, the SQL stays out
+# of XCom). Measured again with bench/bench_pipeline.py (README, transform benchmark).
 FINAL_NODE_EVENTS = frozenset({"NodeFinished"})
 
 
 def push_final_node_events_only() -> None:
-    """Keep the producer's per-node event XCom writes to NodeFinished and dbt's error events."""
+    """Keep the producer's per-node XCom writes to what the per-node tasks read (see above)."""
     from cosmos.operators._watcher import base
+    from cosmos.operators._watcher.state import is_dbt_node_status_success
 
-    if not hasattr(base, "_DBT_EVENT_ALLOWLIST") or not hasattr(base, "_DBT_ERROR_EVENTS_TYPES"):
+    needed = (
+        "_DBT_EVENT_ALLOWLIST",
+        "_DBT_ERROR_EVENTS_TYPES",
+        "_process_dbt_log_event",
+        "store_compiled_sql_for_model",
+    )
+    if not all(hasattr(base, name) for name in needed):
         raise RuntimeError("cosmos.operators._watcher.base changed: review push_final_node_events_only()")
     base._DBT_EVENT_ALLOWLIST = base._DBT_ERROR_EVENTS_TYPES | FINAL_NODE_EVENTS
+    base.store_compiled_sql_for_model = _no_compiled_sql
+    stock = base._process_dbt_log_event
+    if getattr(stock, "_dataacuity_wrapped", None) is not None:
+        return
+
+    def events_of_unsuccessful_nodes(task_instance, dbt_log):
+        node_info = (dbt_log.get("data") or {}).get("node_info") or {}
+        if is_dbt_node_status_success(node_info.get("node_status")):
+            return None  # a successful node's task ends in the triggerer: nobody reads its event
+        return stock(task_instance, dbt_log)
+
+    events_of_unsuccessful_nodes._dataacuity_wrapped = stock
+    base._process_dbt_log_event = events_of_unsuccessful_nodes
+
+
+def _no_compiled_sql(*args, **kwargs) -> None:
+    """Replaces Cosmos' store_compiled_sql_for_model in the producer (see above)."""
 
 
 def make_consumers_cheap(task_group, poke_interval: float = POKE_INTERVAL) -> int:
