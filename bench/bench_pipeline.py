@@ -8,8 +8,8 @@ the local topology with the scheduler sizing of config/airflow-local.env.
    a bid is inserted on the primary 20 s after a 5-minute tick (its extract window is usually
    already read, so it waits for the next tick: close to the worst case) and
    analytics_db.bidbaas.user_summary is polled as bidbaas_app_reader until it shows it.
-   Targets: < 10 min; pipeline work time (the extract__bidbaas_db, transform and
-   push_back__bidbaas runs that carried it, queued -> finished) < 60 s.
+   Targets: < 10 min; pipeline work time < 60 s: from the queue time of the extract__bidbaas_db run
+   that read it to the end of the push_back__bidbaas run that wrote it (the tick wait excluded).
 3. transform runs per extract cycle of all sources (created, and how many ran dbt). Target 1.
 
 `python -m bench.bench_pipeline` runs it alone (about 15 minutes); `make bench` includes it
@@ -175,6 +175,15 @@ class Standalone:
                 )
         return ", ".join(parts)
 
+    def last_end(self, dag_id: str, run_id: str, prefix: str) -> str:
+        """When the run's last task whose id starts with `prefix` ended, in seconds from the run's queue time."""
+        (queued,) = self.query("SELECT queued_at FROM dag_run WHERE dag_id = ? AND run_id = ?", (dag_id, run_id))[0]
+        (end,) = self.query(
+            "SELECT max(end_date) FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id LIKE ?",
+            (dag_id, run_id, prefix + "%"),
+        )[0]
+        return f"last per-model task {_seconds(queued, end):.0f}s" if end else ""
+
     def cycle_transform_runs(self, cycle_start: datetime) -> list[str]:
         """transform run ids that consumed an event emitted by an extract run of the tick at cycle_start."""
         rows = self.query(
@@ -274,6 +283,7 @@ def run(quick: bool = False) -> list[dict]:
         run_ = airflow.wait_run("transform", since)
         transform_s = _seconds(run_["queued_at"], run_["end_date"])
         steps = airflow.task_times("transform", run_["run_id"], ["writes_allowed", BUILD_TASK, "publish_marts"])
+        steps = f"{steps}, {airflow.last_end('transform', run_['run_id'], 'dbt.')}"
         figures.append(
             _figure(
                 "transform DAG run (scheduler, queued->done) vs one dbt build",
@@ -322,16 +332,31 @@ def run(quick: bool = False) -> list[dict]:
         after = datetime.fromtimestamp(time.time() - (time.monotonic() - t0), UTC)
         with contextlib.suppress(TimeoutError):  # the summary is visible before its run is marked done
             airflow.wait_run("push_back__bidbaas", after, timeout=300)
-        work = 0.0
+        # The path's own time: from the queue time of the extract run that read the bid (the tick it
+        # waited for is not counted) to the end of the push-back run that wrote it. The runs overlap
+        # (push-back starts when the build is done, while the transform's per-model tasks finish), so
+        # this is not the sum of their durations; those are in the note.
+        carried = {}
         parts = []
+        since = after
         for dag_id in ("extract__bidbaas_db", "transform", "push_back__bidbaas"):
-            runs = [r for r in airflow.runs(dag_id, after) if r["state"] == "success"]
+            runs = [r for r in airflow.runs(dag_id, since) if r["state"] == "success"]
             if dag_id == "transform":
                 runs = [r for r in runs if airflow.task_state(dag_id, r["run_id"], BUILD_TASK) == "success"]
-            if runs:
-                seconds = _seconds(runs[0]["queued_at"], runs[0]["end_date"])
-                work += seconds
-                parts.append(f"{dag_id} {seconds:.0f}s")
+            if runs:  # each run queued after the one before it on the path
+                carried[dag_id] = runs[0]
+                since = datetime.fromisoformat(runs[0]["queued_at"].replace(" ", "T")).replace(tzinfo=UTC)
+                parts.append(f"{dag_id} {_seconds(runs[0]['queued_at'], runs[0]['end_date']):.0f}s")
+        if len(carried) == 3:
+            first, last = carried["extract__bidbaas_db"], carried["push_back__bidbaas"]
+            work = _seconds(first["queued_at"], last["end_date"])
+            transform = carried["transform"]
+            parts.append(
+                f"extract queued -> transform queued {_seconds(first['queued_at'], transform['queued_at']):.0f}s, "
+                f"-> push-back queued {_seconds(first['queued_at'], last['queued_at']):.0f}s"
+            )
+        else:
+            work = float("nan")
         figures.append(
             _figure(
                 "end to end: insert -> bidbaas.user_summary (real schedules)",
@@ -344,11 +369,11 @@ def run(quick: bool = False) -> list[dict]:
         )
         figures.append(
             _figure(
-                "pipeline work time on that path (queued -> done, no tick wait)",
+                "pipeline work time on that path (extract queued -> push-back done, no tick wait)",
                 work,
                 None,
                 "< 60 s",
-                bool(parts) and work < 60,
+                work < 60,
                 note=", ".join(parts),
             )
         )
@@ -372,5 +397,8 @@ def run(quick: bool = False) -> list[dict]:
         )
     finally:
         airflow.stop()
-        shutil.rmtree(home, ignore_errors=True)
+        if os.environ.get("BENCH_KEEP_AIRFLOW_HOME"):  # its airflow.db has every task's start/end
+            print(f"airflow home kept: {home}", file=sys.stderr, flush=True)
+        else:
+            shutil.rmtree(home, ignore_errors=True)
     return figures
