@@ -31,7 +31,7 @@ def main() -> int:
     if only == "pipeline":
         from bench import bench_pipeline  # airflow's components with the real schedules (~15 min)
 
-        return _report(bench_pipeline.run(), started, merge=True)
+        return _report(bench_pipeline.run(quick=quick), started, merge=True)
     if only == "rotation":  # the 1M-user salt rotation alone (issue 8)
         from bench import bench_rotation
 
