@@ -22,6 +22,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -108,6 +109,10 @@ class Standalone:
         self.proc: subprocess.Popen | None = None
 
     def start(self, dag_ids: list[str], timeout: float = 600) -> None:
+        port = int(self.env["AIRFLOW__API__PORT"])
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
+            # another Airflow's API server: our workers would reach it and fail (Invalid auth token)
+            raise RuntimeError(f"port {port} is already in use: set AIRFLOW_PORT to a free port")
         log = open(self.home / "standalone.log", "w")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
             [str(Path(sys.executable).parent / "airflow"), "standalone"],
