@@ -32,6 +32,9 @@ def main() -> int:
         bench_transform = None
     if bench_transform is not None:
         figures += bench_transform.run(with_10m=not quick)
+    from bench import bench_rtbf
+
+    figures += bench_rtbf.run(with_10m=not quick)
     if not quick:
         import tempfile
 

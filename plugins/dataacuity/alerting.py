@@ -63,6 +63,7 @@ KNOWN_ALERTNAMES = (
     "KillSwitchEngaged",
     "PushBackStale",
     "RTBFSlaAtRisk",
+    "RTBFResidualFound",
     "DbtTestFailed",
     "DbtNightlyTestsFailed",
 )

@@ -50,6 +50,9 @@ PII_CLASSES = (
 DEFAULT_SCHEDULE_BY_KIND = {"event": "*/5 * * * *", "dimension": "0 * * * *"}
 DEFAULT_EXPECTED_INTERVAL_MINUTES_BY_KIND = {"event": 5, "dimension": 60}
 DEFAULT_LOOKBACK_MINUTES = 10
+# Retention of raw (and the staging views over it) per kind, unless a table sets retention_days:
+# events 2 years, dimensions 5 years after their last change (enforced by the `retention` DAG).
+DEFAULT_RETENTION_DAYS_BY_KIND = {"event": 730, "dimension": 1825}
 DEFAULT_SERVER = "replica"
 
 TOP_LEVEL_KEYS = frozenset({"sources"})
@@ -67,6 +70,7 @@ TABLE_KEYS = frozenset(
         "user_column",
         "pii",
         "description",
+        "retention_days",
     }
 )
 
@@ -129,6 +133,13 @@ class Table:
     user_column: str | None
     pii: Mapping[str, str] = field(default_factory=dict, hash=False)
     description: str | None = None
+    retention_days: int = 0  # 0 only when built by hand; the loader always applies the kind default
+
+    @property
+    def retention_column(self) -> str:
+        """What a row's age is measured on: the event time (events), the cursor (last change), else
+        the extract time."""
+        return self.event_time or self.cursor or "_extracted_at"
 
     @property
     def key(self) -> str:
@@ -344,11 +355,11 @@ class _Validator:
             return None
         return value
 
-    def positive_int(self, value: Any, *, allow_zero: bool, **where: Any) -> int | None:
+    def positive_int(self, value: Any, *, allow_zero: bool, unit: str = "minutes", **where: Any) -> int | None:
         minimum = 0 if allow_zero else 1
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             wanted = "a non-negative integer" if allow_zero else "a positive integer"
-            self.error(f"must be {wanted} (minutes), got {value!r}", **where)
+            self.error(f"must be {wanted} ({unit}), got {value!r}", **where)
             return None
         return value
 
@@ -496,8 +507,11 @@ class _Validator:
         user_column = self.optional_text(data.get("user_column"), **where, key="user_column")
         pii = self.pii(data.get("pii"), **where)
         description = self.optional_text(data.get("description"), **where, key="description")
+        retention = data.get("retention_days", DEFAULT_RETENTION_DAYS_BY_KIND.get(kind or ""))
+        if "retention_days" in data or kind is not None:
+            retention = self.positive_int(retention, allow_zero=False, unit="days", **where, key="retention_days")
 
-        required = (name_ok, kind, mode, primary_key, schedule, expected, lookback, pii)
+        required = (name_ok, kind, mode, primary_key, schedule, expected, lookback, pii, retention)
         if any(value is None or value is False for value in required):
             return None
         if mode == "incremental" and cursor is None:
@@ -518,6 +532,7 @@ class _Validator:
             user_column=user_column,
             pii=pii,
             description=description,
+            retention_days=retention,
         )
 
     def primary_key(self, data: Mapping[str, Any], **where: Any) -> tuple[str, ...] | None:
