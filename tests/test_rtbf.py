@@ -294,15 +294,25 @@ def test_cascade_removes_the_user_from_every_layer_with_evidence(world, cascade_
         ).fetchone() == ("pending",)
         dump = json.dumps(
             [
-                list(r)
-                for r in conn.execute(
-                    "SELECT t.* FROM compliance.rtbf_tombstone t UNION ALL SELECT r.request_id, r.subject_ref, r.status, "
-                    "r.requested_by FROM compliance.rtbf_request r"
+                list(row)
+                for table in (
+                    "rtbf_tombstone",
+                    "rtbf_request",
+                    "rtbf_event",
+                    "rtbf_evidence",
+                    "deletion_completion",
+                    "rtbf_confirmation_outbox",
+                    "legal_hold",
                 )
+                for row in conn.execute(f"SELECT t::text FROM compliance.{table} AS t")
             ]
-            + [list(r) for r in conn.execute("SELECT detail::text FROM compliance.rtbf_event")],
-            default=str,
         )
+        for table in ("rtbf_tombstone", "rtbf_request", "rtbf_event", "rtbf_evidence", "deletion_completion"):
+            as_field = conn.execute(
+                f"SELECT count(*) FROM compliance.{table} AS t WHERE t::text ~ ('[(,]' || %s || '[),]')",
+                (subject["user_id"],),
+            ).fetchone()[0]
+            assert as_field == 0, f"the user id is a field of compliance.{table}"
     plain = [subject["user_id"], *(v for vs in subject["identifiers"].values() for v in vs)]
     unkeyed = [hashlib.sha256(v.encode()).hexdigest() for v in plain]
     for value in [*(v for v in plain if len(v) > 4), *unkeyed]:

@@ -6,7 +6,10 @@
 -#}
 {% macro da_rtbf_hash_indexes() -%}
     {%- if execute and this.schema in ['intermediate', 'marts'] and model.config.materialized in ['table', 'incremental'] -%}
-        {%- set names = adapter.get_columns_in_relation(this) | map(attribute='name') | select('match', '.*_hash$') | list -%}
+        {%- set names = [] -%}
+        {%- for column in adapter.get_columns_in_relation(this) if column.name.endswith('_hash') -%}
+            {%- do names.append(column.name) -%}
+        {%- endfor -%}
         {%- if names -%}
             {%- for name in names %}
     create index if not exists {{ adapter.quote('rtbf_' ~ local_md5(this.identifier ~ '.' ~ name)[:24]) }} on {{ this }} ({{ adapter.quote(name) }});
