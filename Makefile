@@ -20,10 +20,11 @@ help:
 	@echo "make bench   - benchmarks, printed as ratios against their baselines"
 	@echo "make airflow - airflow standalone against the local topology (UI on 127.0.0.1:8080)"
 
-$(VENV)/.installed: requirements.txt requirements.lock
+$(VENV)/.installed: requirements.txt requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .  # the dataacuity package and its commands (dataacuity-kill-switch)
 	$(PY) -m pip check
 	@touch $@
 
@@ -88,20 +89,23 @@ airflow: up manifest
 	exec airflow standalone
 
 # Warehouse kill switch (security posture §7) from a shell, for when Airflow itself is the problem.
-# The same action as the `kill_switch` DAG: plugins/dataacuity/kill_switch.py, docs/runbooks/KillSwitchEngaged.md.
+# The same action as the `kill_switch` DAG, by the deployed command `dataacuity-kill-switch`
+# (plugins/dataacuity/kill_switch_cli.py; on the Airflow host run it directly). Runbook: docs/runbooks/KillSwitchEngaged.md.
 #   make kill-switch-engage REASON="PII found in raw.kyc_db__documents"
 #   make kill-switch-release REASON="documents re-landed without PII"
-# Connections: the AIRFLOW_CONN_* already in the environment, else the local topology's.
-# REASON reaches the tool through the environment (never pasted into the shell command line).
+# Connections: the AIRFLOW_CONN_* already in the environment, the local topology's for the missing ones.
+# REASON reaches the command through the environment (never pasted into the shell command line).
+KILL_SWITCH := $(VENV)/bin/dataacuity-kill-switch
+KILL_SWITCH_ENV = source <($(PY) -m tools.topology env --keep-set 2>/dev/null)
 .PHONY: kill-switch-engage kill-switch-release kill-switch-status
 kill-switch-engage kill-switch-release:
 	@if [ -z "$$REASON" ]; then \
 		echo 'REASON is required: make $@ REASON="why (at least 10 characters; goes into compliance.incident_log and the page)"' >&2; \
 		exit 2; \
 	fi
-	@test -x $(PY) || { echo "no $(PY): run 'make venv' first" >&2; exit 2; }
-	$(PY) -m tools.kill_switch $(patsubst kill-switch-%,%,$@) --reason "$$REASON"
+	@test -x $(KILL_SWITCH) || { echo "no $(KILL_SWITCH): run 'make venv' first" >&2; exit 2; }
+	@$(KILL_SWITCH_ENV); $(KILL_SWITCH) $(patsubst kill-switch-%,%,$@) --reason "$$REASON"
 
-kill-switch-status:  # exit status 0 whether engaged or not (the tool itself exits 3 when engaged)
-	@test -x $(PY) || { echo "no $(PY): run 'make venv' first" >&2; exit 2; }
-	$(PY) -m tools.kill_switch status || test $$? -eq 3
+kill-switch-status:  # exit status 0 whether engaged or not (the command itself exits 3 when engaged)
+	@test -x $(KILL_SWITCH) || { echo "no $(KILL_SWITCH): run 'make venv' first" >&2; exit 2; }
+	@$(KILL_SWITCH_ENV); $(KILL_SWITCH) status || test $$? -eq 3

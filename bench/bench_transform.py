@@ -59,7 +59,7 @@ def _figure(name, value, baseline, target, meets, note="", unit="s") -> dict:
 
 def bench_hashing(n: int = 1_000_000, repeats: int = 3) -> dict[str, float]:
     """Best-of-`repeats` seconds for each form over n ids (as dbt_writer, on data_warehouse)."""
-    from dataacuity.compliance import ensure_local_key_link
+    from tools.key_link import ensure_local_key_link
 
     ensure_local_key_link()
     queries = {

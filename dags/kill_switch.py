@@ -1,6 +1,6 @@
 """kill_switch: stop (or resume) every write into the warehouse in one action (security posture §7).
 
-Wiring only: the logic is dataacuity.kill_switch (also behind `make kill-switch-*`).
+Wiring only: the logic is dataacuity.kill_switch (also behind the `dataacuity-kill-switch` command).
 """
 
 from datetime import datetime, timedelta
@@ -37,8 +37,8 @@ anything — trigger again correctly. Any other failure: read the task log. If i
 part is done but a later step failed (compliance DB, session termination), clear the task / trigger
 again: every step is idempotent and the missing record is written once. If Airflow itself is the
 problem, use the same action from a shell on the Airflow host:
-`make kill-switch-engage REASON="..."`, `make kill-switch-release REASON="..."`,
-`make kill-switch-status`. Runbook: docs/runbooks/KillSwitchEngaged.md.
+`dataacuity-kill-switch engage --reason "..."`, `dataacuity-kill-switch release --reason "..."`,
+`dataacuity-kill-switch status`. Runbook: docs/runbooks/KillSwitchEngaged.md.
 """
 
 with DAG(

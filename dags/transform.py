@@ -73,10 +73,10 @@ with DAG(
 
         from dataacuity import connections, kill_switch
 
-        with connections.connector(connections.WAREHOUSE_DBT)() as conn:
+        with connections.connect(connections.WAREHOUSE_DBT, statement_timeout="1min") as conn:
             try:
                 kill_switch.assert_writes_allowed(conn)
-            except kill_switch.KillSwitchEngagedError as error:
+            except kill_switch.WritesRefusedError as error:
                 raise AirflowFailException(str(error)) from error
 
     group = DbtTaskGroup(

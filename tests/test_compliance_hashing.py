@@ -10,6 +10,7 @@ import pytest
 from psycopg import errors
 
 from dataacuity import compliance
+from tools.key_link import ensure_local_key_link
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -17,7 +18,7 @@ HEX64 = re.compile(r"^[0-9a-f]{64}$")
 @pytest.fixture(scope="module")
 def key_link(topology):
     """The .106 -> .118 key link installed and the warehouse copy loaded (idempotent)."""
-    return compliance.ensure_local_key_link()
+    return ensure_local_key_link()
 
 
 def connect(topology, cluster: str, dbname: str, role: str = "postgres", set_role: str | None = None):
@@ -80,7 +81,7 @@ def test_another_salt_gives_another_hash(topology, key_link):
         new_id = compliance.rotate_salt(conn, "user", "test: another salt gives another hash")
         after = hash_on(conn, "compliance.hash_user('test')")
         retired = conn.execute(
-            "SELECT count(*) FROM compliance.salts WHERE salt_family = 'user' AND is_retired AND retired_by IS NOT NULL"
+            "SELECT count(*) FROM compliance.salt_status WHERE salt_family = 'user' AND is_retired AND retired_by IS NOT NULL"
         ).fetchone()[0]
         conn.rollback()
     assert HEX64.match(after) and after != before and new_id and retired >= 1
@@ -112,7 +113,7 @@ def test_no_warehouse_role_can_read_the_key(topology, key_link, role, set_role):
     with connect(topology, "warehouse", "data_warehouse", role, set_role=set_role) as conn:
         for query in (
             "SELECT salt FROM compliance.hash_keys",
-            "SELECT salt FROM compliance.remote_key_export",
+            "SELECT salt_wrapped FROM compliance.remote_key_export",
         ):
             with pytest.raises(errors.InsufficientPrivilege):
                 conn.execute(query)
@@ -132,7 +133,7 @@ def test_dbt_writer_cannot_refresh_or_replace_the_key(topology, key_link):
     with connect(topology, "warehouse", "data_warehouse", "dbt_runner", set_role="dbt_writer") as conn:
         for statement in (
             "SELECT * FROM compliance.refresh_hash_keys()",
-            "INSERT INTO compliance.hash_keys VALUES ('x', 1, gen_random_bytes(32), now(), now())",
+            "INSERT INTO compliance.hash_keys VALUES ('x', 1, gen_random_bytes(32), now(), now(), 'active')",
             "UPDATE compliance.hash_keys SET salt = salt",
         ):
             with pytest.raises((errors.InsufficientPrivilege, errors.UndefinedFunction)):
@@ -150,37 +151,38 @@ def test_nobody_is_a_member_of_the_key_holder_role(topology, key_link):
     assert members == 0 and can_login is False
 
 
-def test_on_118_only_the_owner_reads_salts_and_vault_keys(topology, key_link):
-    with connect(topology, "compliance", "compliance", "compliance_user") as conn:
+@pytest.mark.parametrize("role", ["compliance_user", "compliance_admin"])
+def test_on_118_no_login_role_reads_salts_or_vault_keys(topology, key_link, role):
+    with connect(topology, "compliance", "compliance", role) as conn:
         for query in (
             "SELECT salt FROM compliance.salts",
             "SELECT key FROM compliance.vault_keys",
-            "SELECT salt FROM compliance.warehouse_key_export",
+            "SELECT salt_wrapped FROM compliance.warehouse_key_export",
             "SELECT value_encrypted FROM compliance.token_vault",
+            "SELECT salt FROM compliance.hash_keys",
+            "SELECT wrap_key FROM compliance.key_wrap",
         ):
             with pytest.raises(errors.InsufficientPrivilege):
                 conn.execute(query)
-        with pytest.raises(errors.InsufficientPrivilege):
-            conn.execute("SELECT compliance.rotate_salt('user', 'not allowed')")
+        if role == "compliance_user":
+            with pytest.raises(errors.InsufficientPrivilege):
+                conn.execute("SELECT compliance.rotate_salt('user', 'not allowed')")
         # fingerprints are fine to show
         assert len(conn.execute("SELECT fingerprint FROM compliance.salt_status").fetchall()) >= 6
 
 
 def test_the_hash_functions_are_security_definer_owned_by_the_key_holders(topology, key_link):
-    checks = (
-        ("warehouse", "data_warehouse", "compliance_keyholder"),
-        ("compliance", "compliance", "compliance_admin"),
-    )
-    for cluster, dbname, owner in checks:
+    for cluster, dbname in (("warehouse", "data_warehouse"), ("compliance", "compliance")):
         with connect(topology, cluster, dbname) as conn:
             rows = conn.execute(
-                "SELECT p.proname, p.prosecdef, pg_get_userbyid(p.proowner), p.prosrc "
+                "SELECT p.proname, p.prosecdef, pg_get_userbyid(p.proowner), p.proconfig "
                 "FROM pg_proc p WHERE p.pronamespace = 'compliance'::regnamespace AND p.proname ~ '^hash'"
             ).fetchall()
         assert rows
-        for name, secdef, proowner, source in rows:
-            assert secdef and proowner == owner, (cluster, name)
-            assert "search_path" not in source  # names are schema-qualified instead (see the migration)
+        for name, secdef, proowner, config in rows:
+            assert secdef and proowner == "compliance_keyholder", (cluster, name)
+            # search_path pinned AND every name qualified (tests/security/ attacks both)
+            assert config == ["search_path=pg_catalog, pg_temp"], (cluster, name, config)
 
 
 def test_the_array_form_keeps_the_input_order(topology, key_link):

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from dataacuity import compliance, dbt
+from dataacuity import dbt
 from dataacuity.sqlfiles import query
 from tests.conftest import superuser_connect
+from tools import key_link
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 PII_COLUMNS = {"email", "phone", "first_name", "last_name", "sa_id_number", "address_line", "latitude", "longitude"}
@@ -29,7 +30,7 @@ def built(topology, seeded_sources, tmp_path_factory):
     from tools.pipeline import extract_all
 
     extract_all()
-    compliance.ensure_local_key_link()
+    key_link.ensure_local_key_link()
     target = tmp_path_factory.mktemp("dbt_target")
     result = dbt.run_dbt(["build"], target_path=target)
     assert result.ok, result.output[-6000:]

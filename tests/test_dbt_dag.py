@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from dataacuity import compliance
 from tests.conftest import REPO, superuser_connect
+from tools import key_link
 
 FACT_TASK = "dbt.fct_ledger_transactions_anon_model_build"
 
@@ -22,7 +22,7 @@ def dags(seeded_sources, airflow_db):
     os.environ["DATAACUITY_DEADLINES"] = "off"  # dag.test() of 3.3.2 crashes on DAGs with deadlines
     from airflow.dag_processing.dagbag import DagBag
 
-    compliance.ensure_local_key_link()
+    key_link.ensure_local_key_link()
     extract = DagBag(dag_folder=str(REPO / "dags" / "extract.py")).dags["extract__ledger_db"]
     transform = DagBag(dag_folder=str(REPO / "dags" / "transform.py")).dags["transform"]
     return extract, transform

@@ -191,7 +191,7 @@ def test_transform_and_nightly_dags(manifest, registry):
 
 def test_nightly_failure_pages_p1(monkeypatch):
     sent = []
-    monkeypatch.setattr("dataacuity.alert_callbacks.notify", lambda alerts, resolve=False: sent.extend(alerts))
+    monkeypatch.setattr("dataacuity.alerting.notify", lambda alerts, resolve=False: sent.extend(alerts))
 
     class TI:
         dag_id, task_id, run_id, log_url = "nightly_dbt_tests", "dbt_test_full", "scheduled__x", "http://airflow/log"

@@ -13,9 +13,9 @@ from dataacuity.extract import core
 from dataacuity.extract.core import (
     NotAReplicaError,
     SchemaDriftError,
-    WarehouseWritesRevokedError,
     extract_table,
 )
+from dataacuity.kill_switch import WritesRefusedError
 from dataacuity.registry import parse_registry
 from tests.conftest import superuser_connect
 
@@ -383,7 +383,7 @@ def test_kill_switch_revoked_writes_fail_fast_and_write_nothing(lab, fresh, ware
     insert_events(fresh, 1, 10)
     warehouse_su.execute("REVOKE etl_writer FROM etl_user")
     try:
-        with pytest.raises(WarehouseWritesRevokedError, match="kill switch"):
+        with pytest.raises(WritesRefusedError, match="kill switch"):
             run_extract(lab, lab_table("events"))
         assert warehouse_su.execute("SELECT to_regclass('raw.extract_lab__events') IS NULL").fetchone()[0] is True
     finally:

@@ -18,7 +18,7 @@ from psycopg import errors
 
 from dataacuity import kill_switch as ks
 from dataacuity.alerting import OUTBOX_TABLE, Alert, AlertmanagerClient, drain_outbox
-from dataacuity.extract import WarehouseWritesRevokedError, extract_table
+from dataacuity.extract import extract_table
 from dataacuity.registry import parse_registry
 from tests.alerting_support import poll
 from tests.conftest import REPO, superuser_connect
@@ -200,7 +200,7 @@ def test_engage_stops_every_write_and_release_lands_everything_held(
 
     # The extract task refuses to start, naming who/when/why -- fast, nothing written.
     started = time.monotonic()
-    with pytest.raises(ks.KillSwitchEngagedError) as refused:
+    with pytest.raises(ks.WritesRefusedError) as refused:
         run_extract(topology, guard=True)
     assert time.monotonic() - started < 5
     message = str(refused.value)
@@ -208,7 +208,7 @@ def test_engage_stops_every_write_and_release_lands_everything_held(
     assert refused.value.status.engaged
     # Even without the Airflow-side check the database refuses (fail fast, zero rows).
     started = time.monotonic()
-    with pytest.raises(WarehouseWritesRevokedError, match="kill switch"):
+    with pytest.raises(ks.WritesRefusedError, match="kill switch"):
         run_extract(topology)
     assert time.monotonic() - started < 5
     assert raw_count(warehouse_su) == 100
@@ -219,7 +219,7 @@ def test_engage_stops_every_write_and_release_lands_everything_held(
         with pytest.raises(errors.InsufficientPrivilege):
             dbt.execute("SET ROLE dbt_writer")
         dbt.rollback()
-        with pytest.raises(ks.KillSwitchEngagedError, match="oncall-jane"):
+        with pytest.raises(ks.WritesRefusedError, match="oncall-jane"):
             ks.assert_writes_allowed(dbt)
     # The monitor (alerts, freshness) is not touched by the switch.
     with psycopg.connect(topology.dsn("warehouse", "data_warehouse", "pipeline_monitor")) as monitor:
@@ -438,7 +438,7 @@ def test_cli_engage_status_release(topology, alertmanager, monkeypatch, client):
     import contextlib
     import io
 
-    from tools import kill_switch as cli
+    from dataacuity import kill_switch_cli as cli
 
     monkeypatch.setenv("AIRFLOW_CONN_ALERTMANAGER", alertmanager)  # the test Alertmanager, not the topology's
     tag = uuid.uuid4().hex[:8]
@@ -484,3 +484,24 @@ def test_extract_dag_refuses_to_start_while_engaged_and_pages_nothing_more(
     assert client.active_alerts({"alertname": "KillSwitchEngaged"})
     time.sleep(2)  # a TaskFailed would have arrived by now (group_wait 1 s)
     assert not webhook.alerts(alertname="TaskFailed", dag_id="extract__markets_db")
+
+
+def test_a_page_that_reached_nothing_is_reported_and_the_switch_holds(topology, conns, client):
+    """Alertmanager down AND the outbox unreachable: writes are stopped, and engage says the page
+    was not sent (KillSwitchRecordError, rerun) instead of reporting success."""
+    tag = uuid.uuid4().hex[:8]
+    down = AlertmanagerClient("http://127.0.0.1:9", timeout=0.5, retries=0)
+
+    def monitor_down():
+        raise psycopg.OperationalError("warehouse monitor connection refused (test)")
+
+    with pytest.raises(ks.KillSwitchRecordError, match="KillSwitchEngaged page was not sent") as failed:
+        ks.engage(f"test {tag}: engage", "hank", alert_client=down, **{**conns, "connect_monitor": monitor_down})
+    assert "writes are stopped" in str(failed.value)
+    assert state(topology).engaged and state(topology).writes_revoked
+    (row,) = incidents(tag)
+    assert row["details"]["alert"].startswith("not sent: AlertDeliveryError")
+    retry = ks.engage(f"test {tag}: engage (retry)", "hank", alert_client=client, **conns)
+    assert retry.alert == "sent" and not retry.changed
+    (page,) = client.active_alerts({"alertname": "KillSwitchEngaged"})
+    assert "hank" in page["annotations"]["summary"]

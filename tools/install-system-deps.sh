@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the local topology needs, once: Alertmanager, amtool, promtool.
+# Installs the Debian packages the local topology and the tests need, once: Alertmanager, amtool,
+# promtool, and chromium (tests/ui drives the Airflow UI in it through Playwright).
 # PostgreSQL 15 server binaries are expected on the machine already (see README).
 set -euo pipefail
 missing=()
 command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 command -v promtool >/dev/null || missing+=(prometheus)
+command -v chromium >/dev/null || missing+=(chromium)
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "missing Debian packages: ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]}" >&2

@@ -406,7 +406,7 @@ def apply_cluster_setup(registry=None) -> None:
         migrations.apply_app_schemas(conn, sorted({s.app for s in registry.sources}))
     # The warehouse's protected copy of the hashing keys, pulled from .118 over postgres_fdw
     # (include/dbt/docs/compliance_key_access.md); a no-op when the copy is in sync.
-    from dataacuity.compliance import ensure_local_key_link
+    from tools.key_link import ensure_local_key_link
 
     ensure_local_key_link()
 
@@ -499,6 +499,7 @@ def status() -> list[tuple[str, str, int, str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.topology", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["up", "down", "status", "env", "destroy"])
+    parser.add_argument("--keep-set", action="store_true", help="env: keep AIRFLOW_CONN_* already set")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
@@ -514,7 +515,8 @@ def main(argv: list[str] | None = None) -> int:
             print("topology stopped and its data removed")
         elif args.command == "env":
             for key, value in connection_env().items():
-                print(f"export {key}='{value}'")
+                keep = f'[ -n "${{{key}:-}}" ] || ' if args.keep_set else ""
+                print(f"{keep}export {key}='{value}'")
         if args.command == "status":
             print(f"{'cluster':<11} {'stands for':<10} {'port':<6} state")
             for name, host, number, state in status():

@@ -1,8 +1,8 @@
 """Airflow callbacks that tell the on-call through Alertmanager. Importable by dotted path.
 
-Every sender goes through `notify`: Alertmanager client from the `alertmanager` connection, the
-durable outbox through `warehouse_monitor` (role pipeline_monitor, untouched by the kill switch).
-A failing send is logged loudly and never raises into the task or DAG run it reports on.
+Every one sends through ``dataacuity.alerting.notify``. When an alert reaches neither Alertmanager
+nor the outbox, notify raises AlertDeliveryError: Airflow records the callback as failed (with the
+error in the task / triggerer log) -- the task or run it reports on has already failed.
 """
 
 from __future__ import annotations
@@ -11,29 +11,14 @@ import logging
 import os
 from datetime import timedelta
 
-from dataacuity import connections
-
 log = logging.getLogger(__name__)
 
 DEADLINES_ENV = "DATAACUITY_DEADLINES"  # "off" builds DAGs without deadlines (dag.test, see below)
 
 
-def notify(alerts, resolve: bool = False) -> str:
-    """Send (or durably queue) alerts. Returns 'sent', 'queued' or 'failed'; never raises."""
-    from dataacuity.alerting import AlertmanagerClient, send_or_queue
-
-    try:
-        client = AlertmanagerClient.from_connection(connections.ALERTMANAGER)
-        with connections.connector(connections.WAREHOUSE_MONITOR, autocommit=True)() as conn:
-            return send_or_queue(conn, client, list(alerts), resolve=resolve)
-    except Exception:
-        log.exception("ALERT NOT DELIVERED: %s", [a.labels for a in alerts])
-        return "failed"
-
-
 def task_failure_alert(context) -> None:
     """on_failure_callback: a task failed after its retries -> TaskFailed (P2, a ticket), with the log URL."""
-    from dataacuity.alerting import Alert
+    from dataacuity.alerting import Alert, notify
 
     ti = context.get("task_instance") or context.get("ti")
     error = context.get("exception")
@@ -57,11 +42,9 @@ def task_failure_alert(context) -> None:
 
 
 def _refused_by_kill_switch(error: BaseException | None) -> bool:
-    from dataacuity.extract.core import WarehouseWritesRevokedError
-    from dataacuity.kill_switch import KillSwitchEngagedError
+    from dataacuity.kill_switch import WritesRefusedError
 
-    refused = (KillSwitchEngagedError, WarehouseWritesRevokedError)
-    return isinstance(error, refused) or isinstance(getattr(error, "__cause__", None), refused)
+    return isinstance(error, WritesRefusedError) or isinstance(getattr(error, "__cause__", None), WritesRefusedError)
 
 
 def deadline_alert(dag_id: str, minutes: int, alertname: str = "ExtractDeadlineMissed"):
@@ -114,6 +97,8 @@ def deadline_alerts_for(context: dict, *, dag_id: str, minutes: int, alertname: 
 async def deadline_missed(context: dict | None = None, **kwargs) -> None:
     """AsyncCallback target (runs in the triggerer)."""
     import asyncio
+
+    from dataacuity.alerting import notify
 
     alerts = deadline_alerts_for(
         context or {}, dag_id=kwargs["dag_id"], minutes=kwargs["minutes"], alertname=kwargs["alertname"]

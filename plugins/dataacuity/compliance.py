@@ -10,8 +10,8 @@ The keys never come to Python: every function here asks PostgreSQL for hashes, t
     refresh_hash_keys(warehouse_admin_conn)          # pull the active salts into .106's copy
     install_key_link(warehouse_su, compliance_su, host=..., port=...)   # one-off set-up
 
-Local topology: ``python -m dataacuity.compliance link`` (idempotent) installs the .106 -> .118
-key link with a fresh random password and loads the key copy.
+Local topology: ``python -m tools.key_link`` (idempotent, run by ``make up``) installs the
+.106 -> .118 key link with a fresh random password and loads the key copy.
 """
 
 from __future__ import annotations
@@ -29,11 +29,17 @@ from psycopg import sql
 
 log = logging.getLogger(__name__)
 
-HASH_FAMILIES = ("user", "device", "ip", "email", "phone", "id_number")
+# Families salt_rotation rotates, and the durable one it never rotates (references that must
+# outlive a rotation: right-to-be-forgotten tombstones). docs/compliance-hashing.md, "Key generations".
+ROTATING_FAMILIES = ("user", "device", "ip", "email", "phone", "id_number")
+DURABLE_FAMILIES = ("erasure",)
+HASH_FAMILIES = ROTATING_FAMILIES + DURABLE_FAMILIES
 TOKEN_FAMILIES = ("email", "phone", "id_number", "name", "address", "device_id", "ip", "dob")
 KEY_SYNC_ROLE = "warehouse_key_sync"  # .118 login the warehouse's postgres_fdw link uses
-KEYHOLDER_ROLE = "compliance_keyholder"  # .106 owner of the key copy
+KEYHOLDER_ROLE = "compliance_keyholder"  # NOLOGIN owner of every key, on .106 and .118
 FDW_SERVER = "compliance_118"
+VAULT_AUDITOR_ROLE = "vault_auditor"  # .118 insert-only login of the vault's autonomous audit writes
+VAULT_AUDIT_SERVER = "vault_audit"  # .118 dblink server (loopback) the audit writes go through
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class KeyState:
     salt_id: int
     fingerprint: str  # first 16 hex of sha256(sha256(salt)): comparable across hosts, not reversible
     changed: bool = False
+    status: str = "active"  # key generation state: active, or pending during a rotation
 
 
 def hash_values(conn, family: str, values: Iterable[str]) -> dict[str, str]:
@@ -68,10 +75,9 @@ def detokenise(conn, token: str) -> str | None:
 
 
 def rotate_salt(compliance_conn, family: str, reason: str) -> int:
-    """Retire the active salt of `family` on .118 and generate a new one there. Returns its id.
-
-    Afterwards: refresh_hash_keys() on the warehouse, then a full rebuild of the dbt models
-    (dbt build --full-refresh), as the salt_rotation DAG does."""
+    """One-shot: retire the active salt of `family` on .118 (its bytes destroyed) and activate a new
+    one generated there. Returns its id. Nothing derived is rebuilt: the salt_rotation DAG
+    (dataacuity.rotation) is how a rotation of data in use is done."""
     row = compliance_conn.execute("SELECT compliance.rotate_salt(%s, %s)", (family, reason)).fetchone()
     return row[0]
 
@@ -82,23 +88,32 @@ def refresh_hash_keys(warehouse_conn) -> list[KeyState]:
     return [KeyState(*row) for row in rows]
 
 
-def warehouse_key_states(warehouse_conn) -> list[KeyState]:
+def warehouse_key_states(warehouse_conn, status: str = "active") -> list[KeyState]:
+    """The generations loaded in the warehouse's copy (fingerprints, never keys)."""
     rows = warehouse_conn.execute(
-        "SELECT salt_family, salt_id, fingerprint FROM compliance.hash_key_status ORDER BY salt_family"
+        "SELECT salt_family, salt_id, fingerprint, false, status FROM compliance.hash_key_status "
+        "WHERE status = %s ORDER BY salt_family",
+        (status,),
     ).fetchall()
     return [KeyState(*row) for row in rows]
 
 
-def compliance_key_states(compliance_conn) -> list[KeyState]:
+def compliance_key_states(compliance_conn, status: str = "active") -> list[KeyState]:
+    """The generations of .118 in a given state (fingerprints, never keys)."""
     rows = compliance_conn.execute(
-        "SELECT salt_family, salt_id, fingerprint FROM compliance.salt_status WHERE NOT is_retired ORDER BY salt_family"
+        "SELECT salt_family, salt_id, fingerprint, false, status FROM compliance.salt_status "
+        "WHERE status = %s ORDER BY salt_family",
+        (status,),
     ).fetchall()
     return [KeyState(*row) for row in rows]
 
 
 def keys_in_sync(warehouse_conn, compliance_conn) -> bool:
-    """True when the warehouse's key copy holds exactly the active salts of .118."""
-    return warehouse_key_states(warehouse_conn) == compliance_key_states(compliance_conn)
+    """True when the warehouse's copy holds exactly the active and pending generations of .118."""
+    return all(
+        warehouse_key_states(warehouse_conn, status) == compliance_key_states(compliance_conn, status)
+        for status in ("active", "pending")
+    )
 
 
 # --------------------------------------------------------------------------- set-up
@@ -135,6 +150,13 @@ def install_key_link(
     on .106 (visible to superusers only); statement logging is switched off for both statements.
     """
     password = secrets.token_urlsafe(32)
+    # The link carries keys wrapped with this (the .118 login of the link reads ciphertext only).
+    # Fresh on every install; both hosts get it as a bound parameter, never in statement text.
+    wrap_key = secrets.token_bytes(32)
+    upsert_wrap = (
+        "INSERT INTO compliance.key_wrap (wrap_id, wrap_key) VALUES (1, %s) "
+        "ON CONFLICT (wrap_id) DO UPDATE SET wrap_key = EXCLUDED.wrap_key, created_at = now()"
+    )
     with compliance_su.transaction():
         compliance_su.execute("SET LOCAL log_statement = 'none'")
         compliance_su.execute("SET LOCAL log_min_duration_statement = -1")
@@ -143,9 +165,11 @@ def install_key_link(
                 sql.Identifier(KEY_SYNC_ROLE), sql.Literal(scram_verifier(password))
             )
         )
+        compliance_su.execute(upsert_wrap, (wrap_key,))
     with warehouse_su.transaction():
         warehouse_su.execute("SET LOCAL log_statement = 'none'")
         warehouse_su.execute("SET LOCAL log_min_duration_statement = -1")
+        warehouse_su.execute(upsert_wrap, (wrap_key,))
         warehouse_su.execute(
             sql.SQL("ALTER SERVER {} OPTIONS (SET host {}, SET port {}, SET dbname {})").format(
                 sql.Identifier(FDW_SERVER), sql.Literal(host), sql.Literal(str(port)), sql.Literal(dbname)
@@ -165,7 +189,7 @@ def install_key_link(
                 sql.Literal(password),
             )
         )
-    del password
+    del password, wrap_key
     # postgres_fdw caches connections per session: refresh in a fresh transaction of this session
     warehouse_su.execute("SELECT postgres_fdw_disconnect_all()")
     states = refresh_hash_keys(warehouse_su)
@@ -173,33 +197,36 @@ def install_key_link(
     return states
 
 
-def ensure_local_key_link(force: bool = False) -> list[KeyState]:
-    """Local topology: install the key link unless the copy is already in sync with .118."""
-    import psycopg
-
-    from tools import topology
-
-    with (
-        psycopg.connect(topology.dsn("warehouse", "data_warehouse"), autocommit=True) as warehouse_su,
-        psycopg.connect(topology.dsn("compliance", "compliance"), autocommit=True) as compliance_su,
-    ):
-        if not force and keys_in_sync(warehouse_su, compliance_su) and warehouse_key_states(warehouse_su):
-            return warehouse_key_states(warehouse_su)
-        return install_key_link(warehouse_su, compliance_su, host="127.0.0.1", port=topology.port("compliance"))
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m dataacuity.compliance")
-    parser.add_argument("command", choices=["link"], help="link: install/refresh the local .106 -> .118 key link")
-    parser.add_argument("--force", action="store_true", help="re-install even when the copy is in sync")
-    args = parser.parse_args(argv)
-    if args.command == "link":
-        for state in ensure_local_key_link(force=args.force):
-            print(f"{state.salt_family:<10} salt_id={state.salt_id:<4} fingerprint={state.fingerprint}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+def install_vault_audit_link(compliance_su, *, host: str, port: int, dbname: str = "compliance") -> None:
+    """Give the vault's autonomous audit writer (vault_auditor, INSERT-only) a fresh random password,
+    stored only in the .118 user mapping of compliance_keyholder for the dblink server
+    `vault_audit` (loopback to this database). Idempotent; same care as install_key_link()."""
+    password = secrets.token_urlsafe(32)
+    with compliance_su.transaction():
+        compliance_su.execute("SET LOCAL log_statement = 'none'")
+        compliance_su.execute("SET LOCAL log_min_duration_statement = -1")
+        compliance_su.execute(
+            sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(VAULT_AUDITOR_ROLE), sql.Literal(scram_verifier(password))
+            )
+        )
+        compliance_su.execute(
+            sql.SQL("ALTER SERVER {} OPTIONS (SET host {}, SET port {}, SET dbname {})").format(
+                sql.Identifier(VAULT_AUDIT_SERVER), sql.Literal(host), sql.Literal(str(port)), sql.Literal(dbname)
+            )
+        )
+        exists = compliance_su.execute(
+            "SELECT 1 FROM pg_user_mappings WHERE srvname = %s AND usename = %s", (VAULT_AUDIT_SERVER, KEYHOLDER_ROLE)
+        ).fetchone()
+        verb = "ALTER USER MAPPING FOR {} SERVER {} OPTIONS (SET user {}, SET password {})"
+        if not exists:
+            verb = "CREATE USER MAPPING FOR {} SERVER {} OPTIONS (user {}, password {})"
+        compliance_su.execute(
+            sql.SQL(verb).format(
+                sql.Identifier(KEYHOLDER_ROLE),
+                sql.Identifier(VAULT_AUDIT_SERVER),
+                sql.Literal(VAULT_AUDITOR_ROLE),
+                sql.Literal(password),
+            )
+        )
+    del password

@@ -19,7 +19,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO / "include" / "dbt"
@@ -189,28 +188,29 @@ def airflow_run_id_env() -> dict[str, str]:
 # --------------------------------------------------------------------------- running dbt from tools and tests
 
 
+# libpq settings of a connection's extra that include/dbt/profiles.yml passes on to dbt-postgres.
+DBT_PROFILE_EXTRAS = ("sslmode", "connect_timeout", "application_name")
+
+
 def connection_env(conn_id: str = DBT_CONN_ID) -> dict[str, str]:
-    """DA_DBT_* variables for include/dbt/profiles.yml from the Airflow connection.
+    """DA_DBT_* variables for include/dbt/profiles.yml from the Airflow connection (via
+    dataacuity.connections, so extras such as sslmode reach dbt as they reach every other client)."""
+    from dataacuity import connections
 
-    Reads AIRFLOW_CONN_<ID> (URI) directly so tools need no Airflow metadata DB; falls back to
-    Airflow's connection lookup (secrets backends) when the variable is not set."""
-    uri = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
-    if uri:
-        parts = urlsplit(uri)
-        host, port, user = parts.hostname, parts.port, unquote(parts.username or "")
-        password, dbname = unquote(parts.password or ""), parts.path.lstrip("/")
-    else:
-        from airflow.sdk import BaseHook
-
-        conn = BaseHook.get_connection(conn_id)
-        host, port, user, password, dbname = conn.host, conn.port, conn.login, conn.password, conn.schema
-    return {
-        "DA_DBT_HOST": host or "127.0.0.1",
-        "DA_DBT_PORT": str(port or 5432),
-        "DA_DBT_USER": user,
-        "DBT_ENV_SECRET_DA_DBT_PASSWORD": password or "",
-        "DA_DBT_DBNAME": dbname or "data_warehouse",
+    conn = connections.airflow_connection(conn_id)
+    extra = connections.libpq_extra(conn)
+    unsupported = sorted(set(extra) - set(DBT_PROFILE_EXTRAS))
+    if unsupported:  # refuse rather than silently connect without them
+        raise ValueError(f"Airflow connection {conn_id!r}: include/dbt/profiles.yml cannot pass on {unsupported}")
+    env = {
+        "DA_DBT_HOST": conn.host or "127.0.0.1",
+        "DA_DBT_PORT": str(conn.port or 5432),
+        "DA_DBT_USER": conn.login or "",
+        "DBT_ENV_SECRET_DA_DBT_PASSWORD": conn.password or "",
+        "DA_DBT_DBNAME": conn.schema or "data_warehouse",
     }
+    env.update({f"DA_DBT_{key.upper()}": str(extra[key]) for key in DBT_PROFILE_EXTRAS if key in extra})
+    return env
 
 
 @dataclass
@@ -289,32 +289,26 @@ NIGHTLY_ALERTNAME = "DbtNightlyTestsFailed"
 
 
 def nightly_tests_failed_alert(context) -> None:
-    """on_failure_callback of the nightly full test run (runbook 2.9): page P1. Never raises."""
-    import logging
+    """on_failure_callback of the nightly full test run (runbook 2.9): page P1 through notify
+    (which raises AlertDeliveryError when the page reached neither Alertmanager nor the outbox)."""
+    from dataacuity.alerting import Alert, notify
 
-    log = logging.getLogger(__name__)
-    try:
-        from dataacuity.alert_callbacks import notify
-        from dataacuity.alerting import Alert
-
-        ti = context.get("task_instance") or context.get("ti")
-        error = context.get("exception")
-        dag_id = getattr(ti, "dag_id", "nightly_dbt_tests")
-        log_url = getattr(ti, "log_url", "") or ""
-        alert = Alert(
-            labels={"alertname": NIGHTLY_ALERTNAME, "severity": "P1", "dag_id": dag_id},
-            annotations={
-                "summary": "Nightly full dbt test run failed: a PII, contract, k-anonymity or data test failed",
-                "description": (
-                    f"{type(error).__name__ if error else 'error'}: {str(error)[:800] if error else ''} "
-                    "-- failing tests: SELECT * FROM dbt_artifacts.test_results WHERE run_id = "
-                    "(SELECT max(run_id) FROM dbt_artifacts.test_results) AND status <> 'pass'"
-                ),
-                "run_id": str(getattr(ti, "run_id", "")),
-                "log_url": log_url,
-            },
-            generator_url=log_url,
-        )
-        notify([alert])
-    except Exception:  # an alerting problem must not hide the test failure
-        log.exception("could not send %s", NIGHTLY_ALERTNAME)
+    ti = context.get("task_instance") or context.get("ti")
+    error = context.get("exception")
+    dag_id = getattr(ti, "dag_id", "nightly_dbt_tests")
+    log_url = getattr(ti, "log_url", "") or ""
+    alert = Alert(
+        labels={"alertname": NIGHTLY_ALERTNAME, "severity": "P1", "dag_id": dag_id},
+        annotations={
+            "summary": "Nightly full dbt test run failed: a PII, contract, k-anonymity or data test failed",
+            "description": (
+                f"{type(error).__name__ if error else 'error'}: {str(error)[:800] if error else ''} "
+                "-- failing tests: SELECT * FROM dbt_artifacts.test_results WHERE run_id = "
+                "(SELECT max(run_id) FROM dbt_artifacts.test_results) AND status <> 'pass'"
+            ),
+            "run_id": str(getattr(ti, "run_id", "")),
+            "log_url": log_url,
+        },
+        generator_url=log_url,
+    )
+    notify([alert])

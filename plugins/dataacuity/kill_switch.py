@@ -17,12 +17,13 @@ Enforced by the database, not by convention:
   engaged"), re-fires the alert and ends any writer session that appeared; a retry after a
   failure half-way (e.g. the compliance DB was down) completes the missing record exactly once.
 - **Airflow side**: write tasks call :func:`assert_writes_allowed` (or wrap their warehouse
-  connector with :func:`guarded`) BEFORE they start; it raises :class:`KillSwitchEngagedError`
-  saying who engaged it, when and why.
+  connector with :func:`guarded`) BEFORE they start; it raises :class:`WritesRefusedError`
+  saying who engaged it, when and why. A write the database refuses mid-run raises the same type.
 
 Plain Python (psycopg + the standard library): connections are zero-argument callables, so tests
-and ``tools/kill_switch.py`` (the ``make kill-switch-*`` targets, for when Airflow itself is the
-problem) run it without a scheduler. Airflow is imported only in :func:`run_dag_action`.
+and the ``dataacuity-kill-switch`` command (dataacuity/kill_switch_cli.py; the ``make
+kill-switch-*`` targets, for when the scheduler itself is the problem) run it without a scheduler.
+The page goes through ``dataacuity.alerting.notify``.
 
     from dataacuity import kill_switch
     result = kill_switch.engage("PII found in raw.kyc_db__documents", "jane",
@@ -41,7 +42,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from dataacuity.alerting import Alert, AlertmanagerClient, runbook_url, send_or_queue
+from dataacuity.alerting import Alert, AlertmanagerClient, notify, runbook_url
 from dataacuity.sqlfiles import query
 
 log = logging.getLogger(__name__)
@@ -87,12 +88,19 @@ class KillSwitchRecordError(KillSwitchError):
     """The switch was applied, but a record/alert/termination step failed: rerun the same action."""
 
 
-class KillSwitchEngagedError(RuntimeError):
-    """A write task refused to start because warehouse writes are stopped (``status`` says why)."""
+class WritesRefusedError(RuntimeError):
+    """Warehouse writes are refused: the one exception type for it, wherever it is noticed.
 
-    def __init__(self, message: str, status: KillSwitchStatus) -> None:
+    Raised before a write task starts (``status`` says who engaged the kill switch, when, why) and
+    when the database refuses a write mid-run (``status`` is None). Not worth retrying until release.
+    """
+
+    def __init__(self, message: str, status: KillSwitchStatus | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+KillSwitchEngagedError = WritesRefusedError  # the old name, kept for code written against it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -264,7 +272,7 @@ def refusal_message(st: KillSwitchStatus) -> str:
 
 
 def assert_writes_allowed(conn: Any) -> KillSwitchStatus:
-    """Raise KillSwitchEngagedError (who/when/why) if warehouse writes are stopped; else return the status.
+    """Raise WritesRefusedError (who/when/why) if warehouse writes are stopped; else return the status.
 
     Call it with the task's own warehouse connection BEFORE the task writes anything. It raises
     when the switch is engaged, and also when the session's own write membership is gone while
@@ -274,7 +282,7 @@ def assert_writes_allowed(conn: Any) -> KillSwitchStatus:
     own_writer = WRITER_ROLES.get(st.session_role or "")
     own_member = {"etl_writer": st.etl_writer_member, "dbt_writer": st.dbt_writer_member}.get(own_writer or "", True)
     if st.engaged or not own_member:
-        raise KillSwitchEngagedError(refusal_message(st), st)
+        raise WritesRefusedError(refusal_message(st), st)
     return st
 
 
@@ -282,7 +290,7 @@ def guarded(connect: Connect) -> Connect:
     """Wrap a warehouse connector so each new connection first checks the kill switch.
 
     ``extract_table(table, connect_replica, kill_switch.guarded(connect_warehouse))`` fails fast
-    with KillSwitchEngagedError (who/when/why) before anything is read or written.
+    with WritesRefusedError (who/when/why) before anything is read or written.
     """
 
     def connect_checked() -> Any:
@@ -331,36 +339,34 @@ def _send_alert(
     alert_client: AlertmanagerClient | None,
     connect_monitor: Connect | None,
     generator_url: str,
-) -> str:
-    """Fire/resolve KillSwitchEngaged; returns 'sent' | 'queued' | 'not sent: ...'. Never raises."""
-    verb = "resolve" if resolve else "fire"
+) -> tuple[str, str | None]:
+    """Fire/resolve KillSwitchEngaged through notify: ('sent' | 'queued' | 'not sent: ...', error or None).
+
+    Never raises (the page must never undo the switch); a delivery failure comes back as the error."""
     if alert_client is None:
         log.error("KillSwitchEngaged NOT %s: no Alertmanager client given", "resolved" if resolve else "fired")
-        return "not sent: no Alertmanager client"
-    alert = kill_switch_alert(st, generator_url=generator_url)
+        return "not sent: no Alertmanager client", None
     try:
-        if connect_monitor is not None:
-            with connect_monitor() as conn:
-                return send_or_queue(conn, alert_client, [alert], resolve=resolve)
-        if resolve:
-            alert_client.resolve([alert])
-        else:
-            alert_client.fire([alert])
-        return "sent"
-    except Exception as error:  # the page must never undo the switch
-        log.error("KillSwitchEngaged %s failed: %s", verb, error, exc_info=True)
-        return f"not sent: {type(error).__name__}: {error}"[:500]
+        alert = kill_switch_alert(st, generator_url=generator_url)
+        return notify([alert], resolve=resolve, client=alert_client, connect_outbox=connect_monitor), None
+    except Exception as error:  # AlertDeliveryError, or a bad alert
+        text = f"not sent: {type(error).__name__}: {error}"[:500]
+        return text, f"the KillSwitchEngaged page was {text}"
 
 
 def refire_if_engaged(monitor_conn: Any, alert_client: AlertmanagerClient, *, generator_url: str = "") -> str | None:
     """For the freshness monitor (every 5 min, pipeline_monitor connection): keep KillSwitchEngaged
     firing while the switch is engaged (Alertmanager resolves an alert that is not re-sent within
     resolve_timeout, which would also end the staleness inhibition). Returns the send result, or
-    None when the switch is released."""
+    None when the switch is released. Raises AlertDeliveryError when the page reached nothing."""
     st = status(monitor_conn)
     if not st.engaged:
         return None
-    return send_or_queue(monitor_conn, alert_client, [kill_switch_alert(st, generator_url=generator_url)])
+    return notify(
+        [kill_switch_alert(st, generator_url=generator_url)],
+        client=alert_client,
+        connect_outbox=lambda: contextlib.nullcontext(monitor_conn),
+    )
 
 
 # -- engage / release ----------------------------------------------------------------------------
@@ -508,13 +514,15 @@ def _run(
         )
     # The page: fired on every engage (a re-fire is harmless and keeps it from timing out),
     # resolved on every release.
-    result.alert = _send_alert(
+    result.alert, alert_error = _send_alert(
         st,
         resolve=action == RELEASE,
         alert_client=alert_client,
         connect_monitor=connect_monitor,
         generator_url=generator_url,
     )
+    if alert_error:
+        result.errors.append(f"{alert_error}; rerun {action} to send it")
     details = {
         "action": action,
         "requested_by": actor,
@@ -556,9 +564,10 @@ def engage(
     """Stop every write into the warehouse. Idempotent; safe to retry.
 
     connect_admin: warehouse as warehouse_admin; connect_compliance: .118 as compliance_admin;
-    connect_monitor: warehouse as pipeline_monitor (alert outbox when Alertmanager is down).
+    connect_monitor: warehouse as pipeline_monitor (alert outbox when Alertmanager is down; default
+    the ``warehouse_monitor`` Airflow connection). alert_client None: no page is sent.
     Raises KillSwitchInputError (nothing changed) or KillSwitchRecordError (writes ARE stopped,
-    but a later step failed: rerun).
+    but a later step -- incident record, page, session termination -- failed: rerun).
     """
     return _run(
         ENGAGE,
@@ -600,6 +609,49 @@ def release(
     )
 
 
+# -- from Airflow connections (the DAG and the dataacuity-kill-switch command) -------------------
+STATEMENT_TIMEOUT = "2min"  # no statement of engage/release may hang the on-call's command
+
+
+def run_action(
+    action: str,
+    reason: str,
+    actor: str,
+    *,
+    origin: Mapping[str, Any],
+    generator_url: str = "",
+) -> KillSwitchResult:
+    """engage/release with the Airflow connections warehouse_admin, compliance_118,
+    warehouse_monitor and alertmanager (without the last one the switch still works, unpaged)."""
+    from dataacuity import connections
+
+    check_action(action)
+    try:
+        client = AlertmanagerClient.from_connection(connections.ALERTMANAGER)
+    except Exception as error:  # the switch must work even without the alert connection
+        log.error("no Alertmanager client (connection %r): %s", connections.ALERTMANAGER, error)
+        client = None
+    fn = engage if action == ENGAGE else release
+    return fn(
+        reason,
+        actor,
+        connect_admin=connections.connector(connections.WAREHOUSE_ADMIN, statement_timeout=STATEMENT_TIMEOUT),
+        connect_compliance=connections.connector(connections.COMPLIANCE, statement_timeout=STATEMENT_TIMEOUT),
+        alert_client=client,
+        connect_monitor=connections.connector(connections.WAREHOUSE_MONITOR, statement_timeout=STATEMENT_TIMEOUT),
+        generator_url=generator_url,
+        origin=origin,
+    )
+
+
+def current_status() -> KillSwitchStatus:
+    """The status read with the warehouse_admin Airflow connection."""
+    from dataacuity import connections
+
+    with connections.connect(connections.WAREHOUSE_ADMIN, statement_timeout=STATEMENT_TIMEOUT) as conn:
+        return status(conn)
+
+
 # -- Airflow glue (dags/kill_switch.py) ----------------------------------------------------------
 def run_dag_action(context: Mapping[str, Any]) -> dict[str, Any]:
     """The kill_switch DAG's task: check the confirmation, then engage or release.
@@ -608,8 +660,6 @@ def run_dag_action(context: Mapping[str, Any]) -> dict[str, Any]:
     the user who triggered the run (``dag_run.triggering_user_name``), else "airflow".
     """
     from airflow.sdk.exceptions import AirflowFailException
-
-    from dataacuity import connections
 
     params = context["params"]
     action = params.get("action")
@@ -622,11 +672,6 @@ def run_dag_action(context: Mapping[str, Any]) -> dict[str, Any]:
     dag_run = context.get("dag_run")
     ti = context.get("ti") or context.get("task_instance")
     actor = (getattr(dag_run, "triggering_user_name", None) or "").strip() or "airflow"
-    try:
-        client = AlertmanagerClient.from_connection(connections.ALERTMANAGER)
-    except Exception as error:  # the switch must work even without the alert connection
-        log.error("no Alertmanager client (connection %r): %s", connections.ALERTMANAGER, error)
-        client = None
     generator_url = ""
     with contextlib.suppress(Exception):  # a link to the run's log is nice to have, never required
         generator_url = str(getattr(ti, "log_url", "") or "")
@@ -636,16 +681,6 @@ def run_dag_action(context: Mapping[str, Any]) -> dict[str, Any]:
         "run_id": getattr(dag_run, "run_id", None),
         "triggering_user_name": getattr(dag_run, "triggering_user_name", None),
     }
-    fn = engage if action == ENGAGE else release
-    result = fn(
-        reason,
-        actor,
-        connect_admin=connections.connector(connections.WAREHOUSE_ADMIN),
-        connect_compliance=connections.connector(connections.COMPLIANCE),
-        alert_client=client,
-        connect_monitor=connections.connector(connections.WAREHOUSE_MONITOR),
-        generator_url=generator_url,
-        origin=origin,
-    )
+    result = run_action(action, reason, actor, origin=origin, generator_url=generator_url)
     log.warning("%s", result.message)
     return result.as_dict()

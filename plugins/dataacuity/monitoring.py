@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from dataacuity import connections
-from dataacuity.alert_callbacks import notify
+from dataacuity.alerting import AlertmanagerClient, AlertmanagerError, drain_outbox, notify
 from dataacuity.registry import Registry, load_registry
 
 log = logging.getLogger(__name__)
@@ -13,10 +13,8 @@ log = logging.getLogger(__name__)
 
 def drain_alert_outbox() -> int:
     """Deliver alerts queued while Alertmanager was unreachable."""
-    from dataacuity.alerting import AlertmanagerClient, drain_outbox
-
     client = AlertmanagerClient.from_connection(connections.ALERTMANAGER)
-    with connections.connector(connections.WAREHOUSE_MONITOR, autocommit=True)() as conn:
+    with connections.connect(connections.WAREHOUSE_MONITOR, autocommit=True) as conn:
         sent = drain_outbox(conn, client)
     log.info("alert outbox: %d queued alert(s) delivered", sent)
     return sent
@@ -25,17 +23,16 @@ def drain_alert_outbox() -> int:
 def check_source_freshness(registry: Registry | None = None, generator_url: str = "") -> dict:
     """Measure every table, fire SourceStale for the stale ones, resolve the fresh ones that fire."""
     from dataacuity import freshness, kill_switch
-    from dataacuity.alerting import AlertmanagerClient, AlertmanagerError
 
     registry = registry or load_registry()
     client = AlertmanagerClient.from_connection(connections.ALERTMANAGER)
-    with connections.connector(connections.WAREHOUSE_MONITOR, autocommit=True)() as conn:
+    with connections.connect(connections.WAREHOUSE_MONITOR, autocommit=True) as conn:
         # Keep KillSwitchEngaged firing while engaged: it is what inhibits the staleness alerts.
         kill_switch.refire_if_engaged(conn, client, generator_url=generator_url)
         results = freshness.measure(conn, registry)
     log.info("source freshness:\n%s", freshness.report(results))
     firing, resolving = freshness.split_alerts(results, generator_url)
-    notify(firing)
+    notify(firing, client=client)
     try:
         active = client.active_alerts({"alertname": "SourceStale"})
     except AlertmanagerError as error:
@@ -43,6 +40,6 @@ def check_source_freshness(registry: Registry | None = None, generator_url: str 
         active = []
     active_keys = {tuple(sorted(a["labels"].items())) for a in active}
     to_resolve = [a for a in resolving if tuple(sorted(a.labels.items())) in active_keys]
-    notify(to_resolve, resolve=True)
+    notify(to_resolve, resolve=True, client=client)
     stale = {f.table.key: f.severity for f in results if f.severity}
     return {"tables": len(results), "stale": stale, "resolved": len(to_resolve)}

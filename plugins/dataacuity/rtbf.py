@@ -518,6 +518,13 @@ def raw_steps(
     return steps
 
 
+def _dbt_layer(schema: str) -> str | None:
+    """The dbt layer a schema belongs to: its own name, or the base of a salt rotation's shadow
+    schema (`intermediate__rotation` holds pseudonyms of the pending generation)."""
+    base = schema.split("__", 1)[0]
+    return base if base in WAREHOUSE_DBT_SCHEMAS else None
+
+
 def user_column_names(registry: Registry) -> frozenset[str]:
     return frozenset({"user_id", *(t.user_column for t in registry.user_linked_tables() if t.user_column != "id")})
 
@@ -799,12 +806,12 @@ def cascade_many(
     with links.warehouse_dbt() as conn:
         with conn.transaction():
             conn.execute("SET LOCAL ROLE dbt_writer")
-            catalog = _catalog(conn, WAREHOUSE_DBT_SCHEMAS)
+            catalog = [row for row in _catalog(conn, None) if _dbt_layer(row[0])]
         steps = _merge(
             s
             for schema, table, _readable, columns, types in catalog
             for r, (_s, n) in active.items()
-            for s in derived_steps(schema, schema, table, columns, types, n, users, r)
+            for s in derived_steps(_dbt_layer(schema), schema, table, columns, types, n, users, r)
         )
         for step in steps:
             tally(_journaled(conn, "dbt_writer", step, run_id))
@@ -827,7 +834,7 @@ def cascade_many(
     # 6. the token vault (.118): evidence in the same transaction
     with links.compliance() as conn, conn.transaction():
         for request_id, (_subject, needles) in active.items():
-            count = conn.execute(query("rtbf/erase_vault_tokens.sql"), {"tokens": needles.tokens}).rowcount
+            count = conn.execute(query("rtbf/erase_vault_tokens.sql"), {"tokens": needles.tokens}).fetchone()[0]
             _evidence_direct(conn, request_id, run_id, "vault", "compliance.token_vault", "deleted", count)
             outcomes[request_id].rows_removed += count
 
@@ -969,7 +976,7 @@ def verify_many(links: Links, request_ids: Sequence[str], run_id: str, registry:
             else:
                 _event(conn, request_id, "verified_clean", run_id, tables_scanned=result.tables_scanned)
     if not result.clean:
-        from dataacuity.alert_callbacks import notify
+        from dataacuity.alerting import notify
 
         failing = sorted({h["request_id"] for h in result.hits} or set(request_ids))
         notify([residual_alert(failing, result)])
@@ -1052,7 +1059,7 @@ def sla_alert(report: Mapping[str, list[dict]]):
 
 def check_sla(links: Links) -> dict[str, list[dict]]:
     """Page RTBFSlaAtRisk (P1) while any request is at risk; resolve it when none is."""
-    from dataacuity.alert_callbacks import notify
+    from dataacuity.alerting import notify
 
     report = sla_report(links)
     notify([sla_alert(report)], resolve=not report["at_risk"])

@@ -8,17 +8,25 @@
 
     left join {{ hash_lookup('user', ['src.user_id', 'src.merchant_user_id']) }} as uh
            on uh.value = src.user_id::text
+
+  Key generations (docs/compliance-hashing.md): normal runs hash with the ACTIVE generation. A
+  salt rotation builds shadow relations with var hash_key_state = 'pending' (the new generation,
+  loaded next to the active one); the durable family 'erasure' is never rotated.
 -#}
 {% macro hash_lookup(family, columns) -%}
-    {%- if family not in ['user', 'device', 'ip', 'email', 'phone', 'id_number'] -%}
+    {%- if family not in ['user', 'device', 'ip', 'email', 'phone', 'id_number', 'erasure'] -%}
         {{ exceptions.raise_compiler_error("hash_lookup: unknown hash family " ~ family) }}
+    {%- endif -%}
+    {%- set key_state = var('hash_key_state', 'active') -%}
+    {%- if key_state not in ['active', 'pending'] -%}
+        {{ exceptions.raise_compiler_error("var hash_key_state must be active or pending, got " ~ key_state) }}
     {%- endif -%}
     (select value, hash from compliance.hash_many('{{ family }}', array(
     {%- for ref_ in columns %}
         {%- set cte, column = ref_.split('.') %}
         {% if not loop.first %}union {% endif %}select distinct ({{ column }})::text from {{ cte }} where {{ column }} is not null
     {%- endfor %}
-    )))
+    ){% if key_state != 'active' %}, '{{ key_state }}'{% endif %}))
 {%- endmacro %}
 
 {#- Fails every dbt invocation early when the warehouse has no key copy (see compliance.py). -#}

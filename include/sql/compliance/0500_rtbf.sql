@@ -1,37 +1,31 @@
 -- compliance (.118): right-to-be-forgotten (runbook §11.4, DESIGN §3 "Erasure wins over every copy")
--- and retention governance. Owned by compliance_admin.
+-- and retention governance.
 --
--- Tombstones and request subjects are keyed by compliance.rtbf_keys('tombstone'), a dedicated key
--- generated here and NEVER rotated (salt rotation does not touch it), so a tombstone outlives every
--- salt generation. A tombstone is HMAC-SHA256(kind || ':' || normalised value, tombstone key): it
--- does not identify the user to anyone who reads it (an unkeyed hash of an id or SA ID number is
--- reversible by enumeration; this is not without the key). The warehouse's extract and transform
--- test membership through its protected copy (include/sql/warehouse/0500_rtbf.sql).
+-- Tombstones, request subjects and legal holds are keyed by the DURABLE key family `erasure`
+-- (docs/compliance-hashing.md: never rotated by salt_rotation), so a tombstone written today
+-- matches the same user after any number of rotations: ref = HMAC-SHA256(erasure key, value) for a
+-- user id (= compliance.hash_erasure(user_id)), and HMAC(erasure key, kind || ':' || normalised
+-- value) for an email / phone / SA ID. A tombstone does not identify the user to anyone who reads it
+-- (an unkeyed hash of an id or SA ID is reversible by enumeration; this is not without the key).
+-- The warehouse tests membership with its protected copy of the erasure key
+-- (include/sql/warehouse/0500_rtbf.sql).
 --
--- While a request is open its subject (user id) is kept sealed (pgp_sym_encrypt with the 'subject'
--- key) so a request paused by a legal hold can resume without anyone re-typing the id; the seal is
--- wiped when the request closes. Nothing here holds a user id, email, phone or SA ID in clear.
+-- While a request is open its subject is kept sealed (pgp_sym_encrypt with a key only the key
+-- holder reads) so a request paused by a legal hold or a crash resumes without anyone re-typing
+-- the id; the seal is wiped when the request closes. No table here holds an identifier in clear.
+--
+-- Ownership: the audit tables belong to compliance_admin (the operators' login, like
+-- incident_log); every function that touches a key or the vault belongs to compliance_keyholder
+-- (NOLOGIN, no members) and is SECURITY DEFINER with a pinned search_path, EXECUTE for
+-- compliance_admin only.
 
-GRANT USAGE ON SCHEMA public TO compliance_admin;   -- pgcrypto (hmac, pgp_sym_*), as in 0200
-
+-- ------------------------------------------------------------------ audit tables (compliance_admin)
 SET LOCAL ROLE compliance_admin;
 
--- ------------------------------------------------------------------ keys (never rotated, never exported in clear
--- except the tombstone key to the warehouse's key holder, like the hash salts)
-CREATE TABLE compliance.rtbf_keys (
-    purpose    text        PRIMARY KEY CHECK (purpose IN ('tombstone', 'subject')),
-    key        bytea       NOT NULL CHECK (octet_length(key) >= 32),
-    created_at timestamptz NOT NULL DEFAULT now()
-);
-INSERT INTO compliance.rtbf_keys (purpose, key)
-VALUES ('tombstone', public.gen_random_bytes(32)), ('subject', public.gen_random_bytes(32));
-REVOKE ALL ON compliance.rtbf_keys FROM PUBLIC;
-
--- ------------------------------------------------------------------ requests, evidence, holds
 CREATE TABLE compliance.rtbf_request (
     request_id     text        PRIMARY KEY CHECK (request_id ~ '^[A-Za-z0-9][A-Za-z0-9_.:-]{2,79}$'),
-    subject_ref    text        NOT NULL CHECK (subject_ref ~ '^[0-9a-f]{64}$'),   -- tombstone ref of the user
-    subject_sealed bytea,                 -- sealed user id while open; NULL once closed
+    subject_ref    text        NOT NULL CHECK (subject_ref ~ '^[0-9a-f]{64}$'),   -- erasure ref of the user
+    subject_sealed bytea,                 -- sealed subject while open; NULL once closed
     source         text        NOT NULL CHECK (source IN ('manual', 'sweep')),
     requested_at   timestamptz NOT NULL,
     requested_by   text        NOT NULL,
@@ -53,9 +47,9 @@ CREATE TABLE compliance.rtbf_evidence (
     request_id    text        NOT NULL REFERENCES compliance.rtbf_request (request_id),
     run_id        text        NOT NULL,
     host          text        NOT NULL,           -- warehouse_106 | analytics_104 | compliance_118
-    layer         text        NOT NULL,           -- raw | intermediate | marts | ml | analytics | pushback | vault | aggregate | scan
-    target        text        NOT NULL,           -- schema.table (never a value)
-    action        text        NOT NULL,           -- deleted | redacted | recomputed | scanned
+    layer         text        NOT NULL,           -- raw | intermediate | marts | ml | analytics | pushback | vault | aggregate
+    target        text        NOT NULL,           -- schema.table(column), never a value
+    action        text        NOT NULL,           -- deleted | redacted | recomputed
     rows_affected bigint      NOT NULL CHECK (rows_affected >= 0),
     done_at       timestamptz NOT NULL,           -- when the delete committed
     recorded_at   timestamptz NOT NULL DEFAULT now()
@@ -75,7 +69,7 @@ CREATE INDEX rtbf_event_request ON compliance.rtbf_event (request_id, at);
 
 -- Tombstones: what the extract, transform, push-back, backfills and full refreshes must never let
 -- back in. kind 'user' = a user id; 'email' / 'phone' / 'id_number' = the user's identifiers, so
--- another user's row that names them (a contact, a recipient) is redacted on the way in.
+-- another user's row that names them (a contact, a recipient) is blanked on the way in.
 CREATE TABLE compliance.rtbf_tombstone (
     tombstone_ref text        PRIMARY KEY CHECK (tombstone_ref ~ '^[0-9a-f]{64}$'),
     kind          text        NOT NULL CHECK (kind IN ('user', 'email', 'phone', 'id_number')),
@@ -87,9 +81,9 @@ CREATE TABLE compliance.rtbf_tombstone (
 CREATE TABLE compliance.legal_hold (
     hold_id     bigserial   PRIMARY KEY,
     subject_ref text        NOT NULL CHECK (subject_ref ~ '^[0-9a-f]{64}$'),
-    case_ref    text        NOT NULL CHECK (pg_catalog.length(pg_catalog.btrim(case_ref)) >= 3),
-    placed_by   text        NOT NULL CHECK (pg_catalog.length(pg_catalog.btrim(placed_by)) >= 2),
-    reason      text        NOT NULL CHECK (pg_catalog.length(pg_catalog.btrim(reason)) >= 10),
+    case_ref    text        NOT NULL CHECK (length(btrim(case_ref)) >= 3),
+    placed_by   text        NOT NULL CHECK (length(btrim(placed_by)) >= 2),
+    reason      text        NOT NULL CHECK (length(btrim(reason)) >= 10),
     placed_at   timestamptz NOT NULL DEFAULT now(),
     hold_until  timestamptz,              -- NULL: until lifted
     lifted_at   timestamptz,
@@ -122,90 +116,6 @@ CREATE TABLE compliance.governance_log (
     details       jsonb       NOT NULL DEFAULT '{}'
 );
 
--- ------------------------------------------------------------------ functions
--- The keyed reference of a value: tombstones, request subjects and holds. kind: user | email | phone | id_number.
-CREATE FUNCTION compliance.rtbf_ref(p_kind text, p_value text) RETURNS text
-    LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT pg_catalog.encode(public.hmac(
-               pg_catalog.convert_to(p_kind OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||)
-                                     compliance.normalise(p_kind, p_value), 'UTF8'),
-               k.key, 'sha256'), 'hex')
-    FROM compliance.rtbf_keys AS k
-    WHERE k.purpose OPERATOR(pg_catalog.=) 'tombstone'
-$$;
-
-CREATE FUNCTION compliance.rtbf_seal(p_user_id text) RETURNS bytea
-    LANGUAGE sql VOLATILE STRICT SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT public.pgp_sym_encrypt(p_user_id, pg_catalog.encode(k.key, 'base64'),
-                                  'cipher-algo=aes256, s2k-mode=1, compress-algo=0')
-    FROM compliance.rtbf_keys AS k WHERE k.purpose OPERATOR(pg_catalog.=) 'subject'
-$$;
-
--- The subject of an open request (the cascade needs the id to find rows); NULL once closed.
-CREATE FUNCTION compliance.rtbf_unseal(p_request_id text) RETURNS text
-    LANGUAGE sql STABLE STRICT SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT public.pgp_sym_decrypt(r.subject_sealed, pg_catalog.encode(k.key, 'base64'))
-    FROM compliance.rtbf_request AS r
-    CROSS JOIN compliance.rtbf_keys AS k
-    WHERE r.request_id OPERATOR(pg_catalog.=) p_request_id
-      AND k.purpose OPERATOR(pg_catalog.=) 'subject'
-      AND r.subject_sealed IS NOT NULL
-$$;
-
--- The user's pseudonym under every generation of the 'user' salt that still exists (active and
--- retired): marts built before a rotation still hold the older one.
-CREATE FUNCTION compliance.rtbf_user_pseudonyms(p_user_id text)
-    RETURNS TABLE (salt_id integer, is_retired boolean, pseudonym text)
-    LANGUAGE sql STABLE STRICT SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT s.salt_id, s.is_retired,
-           pg_catalog.encode(public.hmac(pg_catalog.convert_to(p_user_id, 'UTF8'), s.salt, 'sha256'), 'hex')
-    FROM compliance.salts AS s
-    WHERE s.salt_family OPERATOR(pg_catalog.=) 'user'
-    ORDER BY s.salt_id
-$$;
-
--- Hashes of the user's other identifiers (email, phone, SA ID, device, ip) under every salt
--- generation of their family: columns like recipient_phone_hash hold them.
-CREATE FUNCTION compliance.rtbf_value_pseudonyms(p_family text, p_values text[])
-    RETURNS TABLE (salt_id integer, pseudonym text)
-    LANGUAGE sql STABLE STRICT SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT s.salt_id,
-           pg_catalog.encode(public.hmac(pg_catalog.convert_to(compliance.normalise(p_family, v.value), 'UTF8'),
-                                         s.salt, 'sha256'), 'hex')
-    FROM compliance.salts AS s
-    CROSS JOIN pg_catalog.unnest(p_values) AS v(value)
-    WHERE s.salt_family OPERATOR(pg_catalog.=) p_family AND v.value IS NOT NULL
-$$;
-
--- Vault tokens of the user's values (without creating any): what marts may carry.
-CREATE FUNCTION compliance.rtbf_vault_tokens(p_family text, p_values text[])
-    RETURNS TABLE (token text)
-    LANGUAGE sql STABLE STRICT SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT v.token
-    FROM compliance.token_vault AS v
-    WHERE v.token_family OPERATOR(pg_catalog.=) p_family
-      AND v.value_digest OPERATOR(pg_catalog.=) ANY (
-          SELECT public.hmac(pg_catalog.convert_to(p_family OPERATOR(pg_catalog.||) ':'
-                                                   OPERATOR(pg_catalog.||) compliance.normalise(p_family, x.value), 'UTF8'),
-                             k.key, 'sha256')
-          FROM pg_catalog.unnest(p_values) AS x(value)
-          CROSS JOIN compliance.vault_keys AS k
-          WHERE k.purpose OPERATOR(pg_catalog.=) 'digest' AND x.value IS NOT NULL)
-$$;
-
--- Is the subject under an active legal hold? Returns the active holds (no identifiers).
 CREATE VIEW compliance.legal_hold_active AS
 SELECT hold_id, subject_ref, case_ref, placed_by, reason, placed_at, hold_until
 FROM compliance.legal_hold
@@ -233,13 +143,130 @@ SELECT r.request_id,
        END AS sla_state
 FROM compliance.rtbf_request AS r;
 
--- What the warehouse's key holder may pull over postgres_fdw (beside the active salts).
-CREATE VIEW compliance.warehouse_tombstone_key_export AS
-SELECT key FROM compliance.rtbf_keys WHERE purpose = 'tombstone';
+-- What the warehouse's link may pull over postgres_fdw: tombstone refs (never a key, never a subject).
 CREATE VIEW compliance.warehouse_tombstone_export AS
 SELECT tombstone_ref, kind, created_at FROM compliance.rtbf_tombstone;
 
--- ------------------------------------------------------------------ privileges
+REVOKE ALL ON compliance.rtbf_request, compliance.rtbf_evidence, compliance.rtbf_event, compliance.rtbf_tombstone,
+    compliance.legal_hold, compliance.rtbf_confirmation_outbox, compliance.governance_log,
+    compliance.legal_hold_active, compliance.rtbf_sla_report, compliance.warehouse_tombstone_export FROM PUBLIC;
+-- Reviewers read the trails (no identifiers in any of them; the sealed subject is not granted).
+GRANT SELECT (request_id, subject_ref, source, requested_at, requested_by, registered_at, status, cascaded_at,
+              closed_at, last_run_id) ON compliance.rtbf_request TO compliance_user;
+GRANT SELECT ON compliance.rtbf_evidence, compliance.rtbf_event, compliance.legal_hold, compliance.legal_hold_active,
+    compliance.rtbf_sla_report, compliance.rtbf_confirmation_outbox, compliance.governance_log TO compliance_user;
+GRANT SELECT ON compliance.warehouse_tombstone_export TO warehouse_key_sync;
+
+RESET ROLE;
+
+-- ------------------------------------------------------------------ keyed functions (compliance_keyholder)
+SET LOCAL ROLE compliance_keyholder;
+
+-- The seal key for open requests' subjects. Never exported.
+CREATE TABLE compliance.rtbf_seal_key (
+    singleton  boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
+    key        bytea       NOT NULL CHECK (octet_length(key) >= 32),
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO compliance.rtbf_seal_key (key) VALUES (public.gen_random_bytes(32));
+REVOKE ALL ON compliance.rtbf_seal_key FROM PUBLIC;
+
+-- The erasure ref of a value. kind: user (= compliance.hash_erasure(id)) | email | phone | id_number.
+CREATE FUNCTION compliance.rtbf_ref(p_kind pg_catalog.text, p_value pg_catalog.text) RETURNS pg_catalog.text
+    LANGUAGE sql STABLE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.encode(public.hmac(pg_catalog.convert_to(
+               CASE WHEN p_kind OPERATOR(pg_catalog.=) 'user'::pg_catalog.text THEN p_value
+                    ELSE p_kind OPERATOR(pg_catalog.||) ':'::pg_catalog.text OPERATOR(pg_catalog.||)
+                         compliance.normalise(p_kind, p_value) END, 'UTF8'::pg_catalog.name),
+               k.salt, 'sha256'::pg_catalog.text), 'hex'::pg_catalog.text)
+    FROM compliance.salts AS k
+    WHERE k.salt_family OPERATOR(pg_catalog.=) 'erasure'::pg_catalog.text
+      AND k.status OPERATOR(pg_catalog.=) 'active'::pg_catalog.text
+$$;
+
+CREATE FUNCTION compliance.rtbf_seal(p_subject pg_catalog.text) RETURNS pg_catalog.bytea
+    LANGUAGE sql VOLATILE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT public.pgp_sym_encrypt(p_subject, pg_catalog.encode(k.key, 'base64'::pg_catalog.text),
+                                  'cipher-algo=aes256, s2k-mode=1, compress-algo=0'::pg_catalog.text)
+    FROM compliance.rtbf_seal_key AS k
+$$;
+
+CREATE FUNCTION compliance.rtbf_unseal(p_sealed pg_catalog.bytea) RETURNS pg_catalog.text
+    LANGUAGE sql STABLE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT public.pgp_sym_decrypt(p_sealed, pg_catalog.encode(k.key, 'base64'::pg_catalog.text))
+    FROM compliance.rtbf_seal_key AS k
+$$;
+
+-- The user's pseudonym under every generation of the 'user' family that can still have data
+-- (active, and pending during a rotation; retired keys are destroyed and hash nothing).
+CREATE FUNCTION compliance.rtbf_user_pseudonyms(p_user_id pg_catalog.text)
+    RETURNS TABLE (salt_id pg_catalog.int4, status pg_catalog.text, pseudonym pg_catalog.text)
+    LANGUAGE sql STABLE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.salt_id, s.status,
+           pg_catalog.encode(public.hmac(pg_catalog.convert_to(p_user_id, 'UTF8'::pg_catalog.name), s.salt,
+                                         'sha256'::pg_catalog.text), 'hex'::pg_catalog.text)
+    FROM compliance.salts AS s
+    WHERE s.salt_family OPERATOR(pg_catalog.=) 'user'::pg_catalog.text AND s.salt IS NOT NULL
+    ORDER BY s.salt_id
+$$;
+
+-- Hashes of the user's other identifiers (email, phone, SA ID, device, ip) under every generation
+-- that can still have data: columns like recipient_phone_hash hold them.
+CREATE FUNCTION compliance.rtbf_value_pseudonyms(p_family pg_catalog.text, p_values pg_catalog.text[])
+    RETURNS TABLE (salt_id pg_catalog.int4, pseudonym pg_catalog.text)
+    LANGUAGE sql STABLE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.salt_id,
+           pg_catalog.encode(public.hmac(pg_catalog.convert_to(compliance.normalise(p_family, v.value),
+                                                               'UTF8'::pg_catalog.name),
+                                         s.salt, 'sha256'::pg_catalog.text), 'hex'::pg_catalog.text)
+    FROM compliance.salts AS s
+    CROSS JOIN pg_catalog.unnest(p_values) AS v(value)
+    WHERE s.salt_family OPERATOR(pg_catalog.=) p_family AND s.salt IS NOT NULL AND v.value IS NOT NULL
+      AND p_family OPERATOR(pg_catalog.<>) 'erasure'::pg_catalog.text
+$$;
+
+-- Vault tokens of the user's values (creates none, decrypts nothing).
+CREATE FUNCTION compliance.rtbf_vault_tokens(p_family pg_catalog.text, p_values pg_catalog.text[])
+    RETURNS TABLE (token pg_catalog.text)
+    LANGUAGE sql STABLE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT v.token
+    FROM compliance.token_vault AS v
+    WHERE v.token_family OPERATOR(pg_catalog.=) p_family
+      AND v.value_digest OPERATOR(pg_catalog.=) ANY (ARRAY(
+          SELECT public.hmac(pg_catalog.convert_to(p_family OPERATOR(pg_catalog.||) ':'::pg_catalog.text
+                                                   OPERATOR(pg_catalog.||) compliance.normalise(p_family, x.value),
+                                                   'UTF8'::pg_catalog.name),
+                             k.key, 'sha256'::pg_catalog.text)
+          FROM pg_catalog.unnest(p_values) AS x(value)
+          CROSS JOIN compliance.vault_keys AS k
+          WHERE k.purpose OPERATOR(pg_catalog.=) 'digest'::pg_catalog.text AND x.value IS NOT NULL))
+$$;
+
+-- The vault forgets these tokens (the user's values). Returns how many it held.
+CREATE FUNCTION compliance.rtbf_erase_vault_tokens(p_tokens pg_catalog.text[]) RETURNS pg_catalog.int8
+    LANGUAGE sql VOLATILE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH gone AS (
+        DELETE FROM compliance.token_vault AS v
+        WHERE v.token OPERATOR(pg_catalog.=) ANY (p_tokens)
+        RETURNING 1
+    )
+    SELECT pg_catalog.count(*) FROM gone
+$$;
+
 DO $$
 DECLARE
     fn regprocedure;
@@ -249,19 +276,8 @@ BEGIN
         WHERE p.pronamespace = 'compliance'::regnamespace AND p.proname ~ '^rtbf_'
     LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', fn);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO compliance_admin', fn);
     END LOOP;
 END $$;
-REVOKE ALL ON compliance.rtbf_request, compliance.rtbf_evidence, compliance.rtbf_event, compliance.rtbf_tombstone,
-    compliance.legal_hold, compliance.rtbf_confirmation_outbox, compliance.governance_log,
-    compliance.legal_hold_active, compliance.rtbf_sla_report,
-    compliance.warehouse_tombstone_key_export, compliance.warehouse_tombstone_export FROM PUBLIC;
--- Reviewers read the trails (no identifiers in any of them; the sealed subject is not granted).
-GRANT SELECT (request_id, subject_ref, source, requested_at, requested_by, registered_at, status, cascaded_at,
-              closed_at, last_run_id) ON compliance.rtbf_request TO compliance_user;
-GRANT SELECT ON compliance.rtbf_evidence, compliance.rtbf_event, compliance.legal_hold, compliance.legal_hold_active,
-    compliance.rtbf_sla_report, compliance.rtbf_confirmation_outbox, compliance.governance_log TO compliance_user;
--- The warehouse key holder pulls the tombstone key and the tombstones (never the subject key).
-GRANT SELECT ON compliance.warehouse_tombstone_key_export, compliance.warehouse_tombstone_export
-    TO warehouse_key_sync;
 
 RESET ROLE;

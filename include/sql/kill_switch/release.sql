@@ -1,5 +1,5 @@
 -- Kill switch RELEASE, database part (runs as warehouse_admin inside the transaction that holds
--- the ops.kill_switch row lock): the write paths back. Granting an existing membership is a
--- notice, not an error, so releasing twice is harmless.
-GRANT etl_writer TO etl_user;
-GRANT dbt_writer TO dbt_runner;
+-- the ops.kill_switch row lock): the write paths back, through write_path_admin's SECURITY
+-- DEFINER function (see engage.sql). Granting an existing membership is a notice, not an error,
+-- so releasing twice is harmless.
+SELECT ops.kill_switch_restore_write_paths();

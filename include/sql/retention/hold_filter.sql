@@ -1,3 +1,1 @@
-AND NOT EXISTS (
-    SELECT 1 FROM compliance.rtbf_user_refs(ARRAY[({user_column})::text]) AS r
-    WHERE r.ref = ANY(%(held_refs)s))
+AND NOT ((compliance.hash_erasure(ARRAY[({user_column})::text]))[1] = ANY(%(held_refs)s))

@@ -1,2 +1,2 @@
--- compliance (.118): the token vault forgets the user's values.
-DELETE FROM compliance.token_vault WHERE token = ANY(%(tokens)s)
+-- compliance (.118): the token vault forgets the user's values (key holder's function); returns the count.
+SELECT compliance.rtbf_erase_vault_tokens(%(tokens)s)

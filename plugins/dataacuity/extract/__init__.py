@@ -6,7 +6,6 @@ from dataacuity.extract.core import (
     ExtractSummary,
     NotAReplicaError,
     SchemaDriftError,
-    WarehouseWritesRevokedError,
     extract_table,
 )
 
@@ -16,6 +15,5 @@ __all__ = [
     "ExtractSummary",
     "NotAReplicaError",
     "SchemaDriftError",
-    "WarehouseWritesRevokedError",
     "extract_table",
 ]

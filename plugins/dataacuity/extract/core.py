@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 import psycopg
 from psycopg import errors, sql
 
+from dataacuity.kill_switch import WritesRefusedError
 from dataacuity.registry import Table
 from dataacuity.sqlfiles import compose, query
 
@@ -72,10 +73,6 @@ class NotAReplicaError(ExtractError):
 
 
 class SchemaDriftError(ExtractError):
-    pass
-
-
-class WarehouseWritesRevokedError(ExtractError):
     pass
 
 
@@ -521,7 +518,7 @@ def _writer_transaction(warehouse: psycopg.Connection, table: Table):
         try:
             warehouse.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(WRITER_ROLE)))
         except errors.InsufficientPrivilege as error:
-            raise WarehouseWritesRevokedError(
+            raise WritesRefusedError(
                 f"{table.key}: the warehouse refuses writes for this role ({error.diag.message_primary}). "
                 "Writes into the warehouse are revoked: is the kill switch engaged? "
                 "See docs/runbooks/KillSwitchEngaged.md"

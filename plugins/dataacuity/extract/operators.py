@@ -51,7 +51,8 @@ class ReplicaExtractOperator(BaseOperator):
         scheduled = dag_run is not None and str(getattr(dag_run, "run_type", "")).endswith("scheduled")
         if scheduled and logical_date and not is_due(table, self.dag_schedule, logical_date):
             raise AirflowSkipException(f"{table.key}: not due at {logical_date} (schedule {table.schedule!r})")
-        # Refuse to start while the kill switch is engaged: fail at once (no retries), naming who and why.
+        # Refuse to start while the kill switch is engaged, and stop when the warehouse refuses a
+        # write mid-run: fail at once (no retries, nothing to retry until release), naming who and why.
         connect_warehouse = kill_switch.guarded(connections.connector(self.warehouse_conn_id))
         try:
             summary = extract_table(
@@ -60,7 +61,7 @@ class ReplicaExtractOperator(BaseOperator):
                 connect_warehouse,
                 chunk_rows=self.chunk_rows,
             )
-        except kill_switch.KillSwitchEngagedError as error:
+        except kill_switch.WritesRefusedError as error:
             from airflow.sdk.exceptions import AirflowFailException
 
             raise AirflowFailException(str(error)) from error

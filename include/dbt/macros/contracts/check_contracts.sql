@@ -32,7 +32,7 @@
 {% macro da_contract_violations() -%}
     {%- set problems = [] -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.config.enabled -%}
-        {%- set schema = node.schema -%}
+        {%- set schema = da_layer(node.schema) -%}
         {%- if schema in ['intermediate', 'marts'] -%}
             {%- set tests = _da_tests_of(node.unique_id) -%}
             {%- for required in ['no_pii_column_names', 'no_pii_values'] -%}

@@ -6,7 +6,7 @@
   skipped. Only the test fixture models/leaky may switch it off (config pii_guard).
 -#}
 {% macro da_pii_guard_prepare() -%}
-    {%- set incremental = execute and this.schema in ['intermediate', 'marts'] and is_incremental() -%}
+    {%- set incremental = execute and da_layer(this.schema) in ['intermediate', 'marts'] and is_incremental() -%}
     {%- if incremental and '_extracted_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) -%}
     select set_config('da.pii_guard_since', coalesce((select max(_extracted_at)::text from {{ this }}), '-infinity'), false)
     {%- else -%}
@@ -15,7 +15,7 @@
 {%- endmacro %}
 
 {% macro da_pii_guard() -%}
-    {%- if execute and this.schema in ['intermediate', 'marts'] and config.get('pii_guard', true) -%}
+    {%- if execute and da_layer(this.schema) in ['intermediate', 'marts'] and config.get('pii_guard', true) -%}
         {%- set columns = adapter.get_columns_in_relation(this) -%}
         {%- set names = columns | map(attribute='name') | list -%}
         {%- set problems = [] -%}
