@@ -116,9 +116,14 @@ with DAG(
     @task(task_id="verify")
     def verify(request_ids: list[str], **context) -> list[str]:
         """Zero-residual scan of every table on the warehouse and analytics_db; a hit fails and pages."""
+        from airflow.sdk.exceptions import AirflowFailException
+
         from dataacuity import rtbf
 
-        rtbf.verify_many(rtbf.Links.from_airflow(), request_ids, context["run_id"])
+        try:
+            rtbf.verify_many(rtbf.Links.from_airflow(), request_ids, context["run_id"])
+        except rtbf.ResidualFoundError as error:  # paged already; a retry would find the same
+            raise AirflowFailException(str(error)) from error
         return request_ids
 
     @task(task_id="close")

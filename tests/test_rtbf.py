@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -26,6 +27,8 @@ from dataacuity import dbt, rtbf
 from tests.conftest import REPO, superuser_connect
 
 PUSHBACK_TABLE = ("ledger", "rtbf_probe_user_summary")
+RUN = uuid.uuid4().hex[:8].upper()  # request ids are never reused: one set per test session
+MAIN, CRASH, HOLD, AGED = (f"DSAR-{RUN}-{name}" for name in ("MAIN", "CRASH", "HOLD", "AGED"))
 
 
 # --------------------------------------------------------------------------- the world
@@ -90,15 +93,15 @@ def _links():
 
 @pytest.fixture(scope="module")
 def world(topology, seeded_sources, registry, airflow_db):
-    from dataacuity import compliance
+    from tools import key_link
     from tools.pipeline import extract_all
 
     rng = random.Random()
     subjects = {name: _create_subject(registry, rng, name) for name in ("main", "crash", "hold")}
     topology.wait_for_replica()
     extract_all(registry)
-    compliance.ensure_local_key_link()
-    build = dbt.run_dbt(["build"])
+    key_link.ensure_local_key_link()
+    build = dbt.run_dbt(["run"])  # the models (their tests are test_dbt_build's business)
     assert build.ok, build.output[-4000:]
     with superuser_connect("compliance", "compliance") as conn:
         for subject in subjects.values():
@@ -227,7 +230,7 @@ def test_cascade_removes_the_user_from_every_layer_with_evidence(world, cascade_
     agg_before = agg_days_total(days)
     assert not scan(subject).clean  # the scan sees them before
 
-    run = cascade_dag.test(run_conf=conf(subject, "DSAR-TEST-MAIN"))
+    run = cascade_dag.test(run_conf=conf(subject, MAIN))
     assert run.state == "success"
 
     # gone from raw (every registry table), and the zero-residual scan of every table is clean
@@ -269,7 +272,7 @@ def test_cascade_removes_the_user_from_every_layer_with_evidence(world, cascade_
         )
 
     # evidence per layer and table, with the run
-    rows = evidence_of("DSAR-TEST-MAIN", run.run_id)
+    rows = evidence_of(MAIN, run.run_id)
     removed = {(r["layer"], r["target"].split("(")[0]) for r in rows if r["rows_affected"] > 0}
     for table in registry.user_linked_tables():
         assert ("raw", f"raw.{table.raw_table}") in removed, table.key
@@ -282,15 +285,15 @@ def test_cascade_removes_the_user_from_every_layer_with_evidence(world, cascade_
     assert tests.ok, tests.output[-3000:]
 
     # closing record, confirmation for the app team, sealed subject wiped; nothing identifies the user
-    req = request_row("DSAR-TEST-MAIN")
+    req = request_row(MAIN)
     assert req["status"] == "closed" and not req["sealed"] and req["closed_at"]
     with superuser_connect("compliance", "compliance") as conn:
         completion = conn.execute(
-            "SELECT user_ref, evidence FROM compliance.deletion_completion WHERE request_id = 'DSAR-TEST-MAIN'"
+            "SELECT user_ref, evidence FROM compliance.deletion_completion WHERE request_id = %s", (MAIN,)
         ).fetchone()
         assert completion[0] == req["subject_ref"] and completion[1]["rows_removed"] > 0
         assert conn.execute(
-            "SELECT status FROM compliance.rtbf_confirmation_outbox WHERE request_id = 'DSAR-TEST-MAIN'"
+            "SELECT status FROM compliance.rtbf_confirmation_outbox WHERE request_id = %s", (MAIN,)
         ).fetchone() == ("pending",)
         dump = json.dumps(
             [
@@ -321,26 +324,26 @@ def test_cascade_removes_the_user_from_every_layer_with_evidence(world, cascade_
 
 
 def test_a_second_run_finds_nothing_and_records_that(world, cascade_dag):
-    run = cascade_dag.test(run_conf=conf(world["main"], "DSAR-TEST-MAIN"))
+    run = cascade_dag.test(run_conf=conf(world["main"], MAIN))
     assert run.state == "success"
-    rows = evidence_of("DSAR-TEST-MAIN", run.run_id)
+    rows = evidence_of(MAIN, run.run_id)
     assert rows and all(r["rows_affected"] == 0 for r in rows if r["action"] in ("deleted", "redacted"))
-    assert request_row("DSAR-TEST-MAIN")["status"] == "closed"
+    assert request_row(MAIN)["status"] == "closed"
     with superuser_connect("compliance", "compliance") as conn:
         events = [
             r[0]
             for r in conn.execute(
-                "SELECT event FROM compliance.rtbf_event WHERE request_id = 'DSAR-TEST-MAIN' AND run_id = %s ORDER BY at",
-                (run.run_id,),
+                "SELECT event FROM compliance.rtbf_event WHERE request_id = %s AND run_id = %s ORDER BY at",
+                (MAIN, run.run_id),
             )
         ]
     assert events[0] == "reopened_for_verification" and events[-1] == "closed"
 
 
 def test_a_request_id_is_never_reused_for_another_user(world, cascade_dag):
-    run = cascade_dag.test(run_conf=conf(world["crash"], "DSAR-TEST-MAIN"))
+    run = cascade_dag.test(run_conf=conf(world["crash"], MAIN))
     assert run.state == "failed"
-    assert request_row("DSAR-TEST-MAIN")["status"] == "closed"
+    assert request_row(MAIN)["status"] == "closed"
 
 
 def test_the_user_never_comes_back(world, registry):
@@ -378,13 +381,13 @@ def test_the_user_never_comes_back(world, registry):
 
 def test_an_aged_request_pages_rtbf_sla_at_risk_without_identifiers(world, webhook, alertmanager, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_ALERTMANAGER", alertmanager)
-    old = rtbf.RequestInput("DSAR-TEST-AGED", "987654321012", datetime.now(UTC) - timedelta(days=6), "test")
+    old = rtbf.RequestInput(AGED, "987654321012", datetime.now(UTC) - timedelta(days=6), "test")
     rtbf.register(_links(), old, "test")
     report = rtbf.check_sla(_links())
-    assert "DSAR-TEST-AGED" in [r["request_id"] for r in report["at_risk"]]
+    assert AGED in [r["request_id"] for r in report["at_risk"]]
     (page, *_rest) = webhook.wait("/pager", alertname="RTBFSlaAtRisk")
     text = json.dumps(page)
-    assert "DSAR-TEST-AGED" in text
+    assert AGED in text
     assert "987654321012" not in text
     for subject in world.values():
         for values in subject["identifiers"].values():
@@ -393,11 +396,11 @@ def test_an_aged_request_pages_rtbf_sla_at_risk_without_identifiers(world, webho
 
 def test_a_crash_between_layers_leaves_nothing_unrecorded(world, cascade_dag, registry):
     subject = world["crash"]
-    request = rtbf.validate_request(conf(subject, "DSAR-TEST-CRASH"))
+    request = rtbf.validate_request(conf(subject, CRASH))
     rtbf.register(_links(), request, "test")
     env = {**os.environ, rtbf.PAUSE_AFTER_LAYER_ENV: "raw", "PYTHONPATH": f"{REPO / 'plugins'}:{REPO}"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dataacuity.rtbf", "process", "DSAR-TEST-CRASH", "--run-id", "crashed-run"],
+        [sys.executable, "-m", "dataacuity.rtbf", "process", CRASH, "--run-id", "crashed-run"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -413,19 +416,20 @@ def test_a_crash_between_layers_leaves_nothing_unrecorded(world, cascade_dag, re
     assert set(raw_rows_of(registry, subject["user_id"]).values()) == {0}  # raw deletions committed
     with superuser_connect("warehouse", "data_warehouse") as conn:
         unshipped = conn.execute(
-            "SELECT count(*), sum(rows_affected) FROM rtbf.erasure_journal WHERE request_id = 'DSAR-TEST-CRASH' AND shipped_at IS NULL"
+            "SELECT count(*), sum(rows_affected) FROM rtbf.erasure_journal WHERE request_id = %s AND shipped_at IS NULL",
+            (CRASH,),
         ).fetchone()
     assert unshipped[0] > 0 and unshipped[1] > 0  # journaled with the deletes, not yet evidence
 
-    run = cascade_dag.test(run_conf=conf(subject, "DSAR-TEST-CRASH"))
+    run = cascade_dag.test(run_conf=conf(subject, CRASH))
     assert run.state == "success"
-    crashed = evidence_of("DSAR-TEST-CRASH", "crashed-run")
+    crashed = evidence_of(CRASH, "crashed-run")
     assert {r["target"].split("(")[0] for r in crashed if r["layer"] == "raw" and r["rows_affected"]} >= {
         f"raw.{t.raw_table}" for t in registry.user_linked_tables()
     }
     with superuser_connect("warehouse", "data_warehouse") as conn:
         assert conn.execute("SELECT count(*) FROM rtbf.erasure_journal WHERE shipped_at IS NULL").fetchone()[0] == 0
-    assert request_row("DSAR-TEST-CRASH")["status"] == "closed"
+    assert request_row(CRASH)["status"] == "closed"
     assert scan(subject).clean
 
 
@@ -435,28 +439,28 @@ def test_legal_hold_pauses_and_the_sweep_resumes_after_it_is_lifted(world, casca
         _links(), subject["user_id"], "CASE-2026-117", "legal (test)", "preservation order in litigation"
     )
     assert hold_id
-    run = cascade_dag.test(run_conf=conf(subject, "DSAR-TEST-HOLD"))
+    run = cascade_dag.test(run_conf=conf(subject, HOLD))
     assert run.state == "success"
-    assert request_row("DSAR-TEST-HOLD")["status"] == "held"
+    assert request_row(HOLD)["status"] == "held"
     assert all(count >= 1 for count in raw_rows_of(registry, subject["user_id"]).values())  # nothing deleted
     report = rtbf.sla_report(_links())
-    assert "DSAR-TEST-HOLD" in [r["request_id"] for r in report["held"]]
-    assert "DSAR-TEST-HOLD" not in [r["request_id"] for r in report["at_risk"] + report["on_track"]]
+    assert HOLD in [r["request_id"] for r in report["held"]]
+    assert HOLD not in [r["request_id"] for r in report["at_risk"] + report["on_track"]]
 
     assert rtbf.lift_hold(_links(), subject["user_id"], "legal (test)", "case settled") == [hold_id]
     sweep = cascade_dag.test()  # the daily run: soft-deleted users + every open request
     assert sweep.state == "success"
-    assert request_row("DSAR-TEST-HOLD")["status"] == "closed"
+    assert request_row(HOLD)["status"] == "closed"
     assert set(raw_rows_of(registry, subject["user_id"]).values()) == {0}
     with superuser_connect("compliance", "compliance") as conn:
         events = [
             r[0]
             for r in conn.execute(
-                "SELECT event FROM compliance.rtbf_event WHERE request_id = 'DSAR-TEST-HOLD' ORDER BY at, event_id"
+                "SELECT event FROM compliance.rtbf_event WHERE request_id = %s ORDER BY at, event_id", (HOLD,)
             )
         ]
     assert events[:2] == ["registered", "held"] and "resumed" in events and events[-1] == "closed"
     # the sweep also forgot every user soft-deleted in auth_db
     with superuser_connect("warehouse", "data_warehouse") as conn:
         assert conn.execute("SELECT count(*) FROM raw.auth_db__users WHERE deleted_at IS NOT NULL").fetchone()[0] == 0
-    assert request_row("DSAR-TEST-AGED")["status"] == "closed"
+    assert request_row(AGED)["status"] == "closed"

@@ -60,8 +60,9 @@ MIN_REQUESTED_BY_LENGTH = 2
 IDENTITY_SOURCE, IDENTITY_TABLE, SOFT_DELETE_COLUMN = "auth_db", "users", "deleted_at"
 
 WAREHOUSE_DBT_SCHEMAS = ("staging", "intermediate", "marts", "analytics", "ml")
-# Key material readable only by its owner: scanning it for a user's identifiers is meaningless.
-KEY_TABLES = frozenset({"compliance.hash_keys", "compliance.rtbf_tombstone_key"})
+# Key material (docs/compliance-hashing.md): tables of the NOLOGIN key holder that no login role
+# may read (keys, the wrap key). The scan cannot and need not read them; it lists them as skipped.
+KEY_HOLDER = "compliance_keyholder"
 
 # registry PII class -> hash family (pseudonyms in *_hash columns) and token family (vault)
 HASH_FAMILY_OF_CLASS = {"email": "email", "phone": "phone", "id_number": "id_number", "device_id": "device", "ip": "ip"}
@@ -390,7 +391,7 @@ def _collect_identifiers(links: Links, registry: Registry, user_id: str) -> dict
 def _raw_columns(conn) -> dict[str, dict[str, str]]:
     """raw table -> column -> type."""
     out: dict[str, dict[str, str]] = {}
-    for _schema, name, _readable, columns, types in conn.execute(
+    for _schema, name, _readable, _owner, columns, types in conn.execute(
         query("rtbf/tables_in_schemas.sql"), {"schemas": ["raw"]}
     ):
         out[name] = dict(zip(columns, types, strict=True))
@@ -475,6 +476,11 @@ def _journaled(conn, role: str | None, step: _Step, run_id: str) -> dict[str, in
     with conn.transaction():
         if role:
             conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
+        # Serialise with whoever writes this table (the extract's per-table lock, dbt's per-model
+        # lock): a batch or a model build that read the user before the tombstone commits before
+        # this delete runs (and is deleted with it); one that starts later sees the tombstone / a
+        # clean raw layer.
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_writer_lock(step),))
         for (value,) in conn.execute(statement, {"values": list(step.owners)}).fetchall():
             owner = step.owners.get(value)
             if owner is None:  # e.g. a numeric column returning Decimal for an int id
@@ -497,6 +503,12 @@ def _journaled(conn, role: str | None, step: _Step, run_id: str) -> dict[str, in
                 ],
             )
     return counts
+
+
+def _writer_lock(step: _Step) -> str:
+    """The advisory-lock key of the table's writer (extract/core.py, dbt macro da_model_lock)."""
+    schema, table = step.target
+    return f"{schema}.{table}" if step.layer == "raw" else f"dataacuity.dbt:{schema}.{table}"
 
 
 def raw_steps(
@@ -561,7 +573,9 @@ def derived_steps(
 
 
 def _catalog(conn, schemas: Sequence[str] | None) -> list[tuple[str, str, bool, list[str], list[str]]]:
-    return conn.execute(query("rtbf/tables_in_schemas.sql"), {"schemas": list(schemas) if schemas else None}).fetchall()
+    """(schema, table, readable, columns, types) of every table of the schemas (None: all)."""
+    rows = conn.execute(query("rtbf/tables_in_schemas.sql"), {"schemas": list(schemas) if schemas else None})
+    return [(schema, table, readable, columns, types) for schema, table, readable, _owner, columns, types in rows]
 
 
 def _ship_journal(links: Links) -> int:
@@ -863,7 +877,8 @@ def cascade_many(
 class ScanResult:
     tables_scanned: int = 0
     hits: list[dict] = field(default_factory=list)  # {"host", "table", "rows", "request_id"}: names only
-    unreadable: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # a table the scanner cannot read fails it
+    key_tables_skipped: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -919,10 +934,13 @@ def zero_residual_scan(
         with connect() as conn, conn.transaction():
             if role:
                 conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
-            for schema, table, readable, columns, types in _catalog(conn, None):
+            catalog = conn.execute(query("rtbf/tables_in_schemas.sql"), {"schemas": None}).fetchall()
+            for schema, table, readable, owner, columns, types in catalog:
                 name = f"{schema}.{table}"
                 if not readable:
-                    if name not in KEY_TABLES:
+                    if owner == KEY_HOLDER:
+                        result.key_tables_skipped.append(f"{host}:{name}")
+                    else:
                         result.unreadable.append(f"{host}:{name}")
                     continue
                 is_identity = schema == "raw" and table == f"{IDENTITY_SOURCE}__{IDENTITY_TABLE}"
