@@ -56,9 +56,14 @@ def _build(rows: int) -> None:
             " FROM generate_series(1, %s) AS g",
             (users, users, rows),
         )
-        conn.execute("UPDATE raw.bench_rtbf__events SET user_id = %s WHERE id <= %s", (USER_ID, ROWS_PER_USER))
+        conn.execute(
+            "UPDATE raw.bench_rtbf__events SET user_id = %s, email = 'forget.me@bench.invalid' WHERE id <= %s",
+            (USER_ID, ROWS_PER_USER),
+        )
         conn.execute("ALTER TABLE raw.bench_rtbf__events ADD PRIMARY KEY (id)")
+        # the indexes the extract builds for erasure (extract/core.py _erasure_indexes)
         conn.execute("CREATE INDEX ON raw.bench_rtbf__events (user_id)")
+        conn.execute("CREATE INDEX ON raw.bench_rtbf__events (email)")
         conn.execute("RESET ROLE")
         conn.execute("SET ROLE dbt_writer")
         pseudonym = conn.execute("SELECT compliance.hash_user(%s::text)", (str(USER_ID),)).fetchone()[0]

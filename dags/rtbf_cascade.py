@@ -141,5 +141,12 @@ with DAG(
 
         return rtbf.check_sla(rtbf.Links.from_airflow())
 
+    @task(task_id="done")
+    def done(closed: list[dict]) -> int:
+        """A leaf after close, so the run is failed whenever a request step failed (sla_check
+        runs whatever happened and would otherwise be the only leaf)."""
+        return len(closed)
+
     closed = close(verify(recompute_aggregates(cascade(register()))))
+    done(closed)
     closed >> sla_check()

@@ -48,7 +48,7 @@ def lab(topology):
         conn.execute("SET ROLE etl_writer")
         conn.execute("DROP TABLE IF EXISTS raw.retention_lab__events")
         conn.execute(
-            "CREATE TABLE raw.retention_lab__events AS SELECT g AS id, 800000000 + g %% 4 AS user_id,"
+            "CREATE TABLE raw.retention_lab__events AS SELECT g AS id, 800000000 + g % 4 AS user_id,"
             " now() - (g || ' days')::interval AS created_at, now() AS updated_at FROM generate_series(1, 100) AS g"
         )
         conn.execute("ALTER TABLE raw.retention_lab__events ADD PRIMARY KEY (id)")

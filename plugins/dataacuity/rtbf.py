@@ -704,31 +704,30 @@ def recompute_aggregates(links: Links, request_ids: Sequence[str], run_id: str) 
         if subject is not None:
             grains_by_request[request_id] = subject.grains
     done: dict[str, int] = {}
+    variables: dict[str, list[str]] = {}
     for recompute in recomputes:
         values = sorted({g for grains in grains_by_request.values() for g in grains.get(recompute.model, [])})
-        if not values:
-            continue
-        args = ["build", "--select", recompute.model]
-        if recompute.var:
-            args += ["--vars", json.dumps({recompute.var: values})]
-        result = dbt.run_dbt(args)
-        if not result.ok:
-            raise RuntimeError(
-                f"recomputing {recompute.model} for {len(values)} grain(s) failed (k-anonymity or another test?):\n"
-                + result.output[-3000:]
-            )
-        done[recompute.model] = len(values)
-        with links.compliance() as conn, conn.transaction():
-            for request_id, grains in grains_by_request.items():
-                if grains.get(recompute.model):
+        if values:
+            done[recompute.model] = len(values)
+            if recompute.var:
+                variables[recompute.var] = values
+    if not done:
+        return done
+    # one dbt invocation for every aggregate: the models and their tests (k-anonymity among them)
+    args = ["build", "--select", *sorted(done)]
+    if variables:
+        args += ["--vars", json.dumps(variables)]
+    result = dbt.run_dbt(args)
+    if not result.ok:
+        raise RuntimeError(
+            f"recomputing {sorted(done)} failed (k-anonymity or another test?):\n" + result.output[-3000:]
+        )
+    with links.compliance() as conn, conn.transaction():
+        for request_id, grains in grains_by_request.items():
+            for model in done:
+                if grains.get(model):
                     _evidence_direct(
-                        conn,
-                        request_id,
-                        run_id,
-                        "aggregate",
-                        f"marts.{recompute.model}",
-                        "recomputed",
-                        len(grains[recompute.model]),
+                        conn, request_id, run_id, "aggregate", f"marts.{model}", "recomputed", len(grains[model])
                     )
     return done
 

@@ -184,13 +184,13 @@ def extract_table(
                             raw=sql.Identifier(*table.qualified_raw),
                         )
                     )
-                    if table.user_column:
+                    for index, column in _erasure_indexes(table):
                         warehouse.execute(
                             compose(
-                                "extract/create_user_column_index.sql",
-                                index=sql.Identifier(f"{table.raw_table[:52]}__user"),
+                                "extract/create_erasure_index.sql",
+                                index=sql.Identifier(index),
                                 raw=sql.Identifier(*table.qualified_raw),
-                                user_column=sql.Identifier(table.user_column),
+                                column=sql.Identifier(column),
                             )
                         )
             rate = result.rows_read / result.duration_s if result.duration_s else 0.0
@@ -607,6 +607,14 @@ def _run_batch(
 
 # PII classes a tombstone also covers in other users' rows (kept in step with dataacuity.rtbf).
 TOMBSTONED_PII_CLASSES = ("email", "phone", "id_number")
+
+
+def _erasure_indexes(table: Table) -> list[tuple[str, str]]:
+    """(index name, column): the right-to-be-forgotten cascade deletes a user's rows by their user
+    column and blanks other users' columns naming them (email / phone / SA ID) by index, not scan."""
+    columns = [table.user_column] if table.user_column else []
+    columns += [c for c, cls in table.pii.items() if cls in TOMBSTONED_PII_CLASSES]
+    return [(f"{table.raw_table[:40]}__rtbf_{i}", column) for i, column in enumerate(columns)]
 
 
 def _drop_forgotten(warehouse: psycopg.Connection, table: Table, target, predicate: sql.Composable) -> int:
