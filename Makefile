@@ -9,6 +9,7 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export DBT_PROFILES_DIR := $(CURDIR)/include/dbt
 
 .PHONY: help venv manifest system-deps up down status destroy seed demo test lint format bench airflow clean

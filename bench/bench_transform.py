@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from dataacuity import dbt
+from dataacuity.dbt_runner import DbtResult, run_dbt
 from tools import topology
 
 REPO = Path(__file__).resolve().parents[1]
@@ -154,9 +154,9 @@ def _insert_ledger_rows(first_id: int, count: int, extracted_at: str) -> None:
         conn.execute("ANALYZE raw.ledger_db__transactions")
 
 
-def _run_dbt(args: list[str], target: Path) -> dbt.DbtResult:
+def _run_dbt(args: list[str], target: Path) -> DbtResult:
     env = {"DA_DBT_DBNAME": BENCH_DB}
-    result = dbt.run_dbt(args, target_path=target, env=env)
+    result = run_dbt(args, target_path=target, env=env)
     if not result.ok:
         raise RuntimeError(f"dbt {' '.join(args)} failed:\n{result.output[-4000:]}")
     return result

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from airflow.sdk import DAG, task
 
-from dataacuity.dag_defaults import default_args
+from dataacuity.dag_defaults import default_args, tags
 
 DOC = """\
 ### Foundation audit (runbook Phase 0)
@@ -30,7 +30,7 @@ with DAG(
     catchup=False,  # an audit of the present; past days cannot be re-audited
     max_active_runs=1,
     default_args=default_args(retries=1),
-    tags=["foundation", "compliance"],
+    tags=tags("foundation", "compliance"),
     doc_md=DOC,
 ):
 

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from airflow.sdk import DAG, task
 
-from dataacuity.dag_defaults import default_args
+from dataacuity.dag_defaults import default_args, tags
 
 DOC = """\
 ### Freshness monitor (runbook 1.6, §10.1)
@@ -31,7 +31,7 @@ with DAG(
     catchup=False,  # a monitor of the present: past ticks have nothing to measure
     max_active_runs=1,
     default_args=default_args(retries=1),
-    tags=["monitoring"],
+    tags=tags("monitoring"),
     doc_md=DOC,
 ):
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, Param, task
 
-from dataacuity.dag_defaults import default_args
+from dataacuity.dag_defaults import default_args, tags
 from dataacuity.kill_switch import CONFIRMATIONS, MIN_REASON_LENGTH
 
 DOC = f"""\
@@ -49,7 +49,7 @@ with DAG(
     max_active_runs=1,  # engage and release never overlap (the DB row lock serialises them too)
     # Fast retries: a retry is always safe (idempotent) and a kill switch must not wait minutes.
     default_args=default_args(retries=2, retry_delay=timedelta(seconds=5), retry_exponential_backoff=False),
-    tags=["compliance"],
+    tags=tags("compliance"),
     doc_md=DOC,
     params={
         "action": Param(

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, Param, task
 
-from dataacuity.dag_defaults import default_args
+from dataacuity.dag_defaults import default_args, tags
 from dataacuity.rtbf import USER_ID_PATTERN
 
 DOC = """\
@@ -27,7 +27,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     default_args=default_args(retries=1, retry_delay=timedelta(seconds=30)),
-    tags=["compliance"],
+    tags=tags("compliance"),
     doc_md=DOC,
     params={
         "action": Param(type="string", enum=["place", "lift"], title="Action"),

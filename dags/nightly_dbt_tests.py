@@ -8,9 +8,7 @@ from cosmos.operators.local import DbtTestLocalOperator
 
 from dataacuity import dbt
 from dataacuity.alert_callbacks import deadline_alert, task_failure_alert
-from dataacuity.dag_defaults import default_args
-
-dbt.disable_cosmos_telemetry()
+from dataacuity.dag_defaults import default_args, tags
 
 DOC = """\
 ### Nightly full dbt test run (runbook 2.9)
@@ -40,7 +38,7 @@ with DAG(
     max_active_runs=1,
     deadline=deadline_alert("nightly_dbt_tests", 60, "TransformDeadlineMissed"),
     default_args=default_args(retries=1),
-    tags=["transform", "compliance"],
+    tags=tags("transform", "compliance"),
     doc_md=DOC,
 ) as dag:
     DbtTestLocalOperator(

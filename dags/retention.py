@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, task
 
-from dataacuity.dag_defaults import default_args
+from dataacuity.dag_defaults import default_args, tags
 
 DOC = """\
 ### Retention (per table `retention_days` in config/sources.yml; default event 730 d, dimension 1825 d)
@@ -27,7 +27,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     default_args=default_args(retries=2, retry_delay=timedelta(minutes=5)),
-    tags=["compliance"],
+    tags=tags("compliance"),
     doc_md=DOC,
 ):
 

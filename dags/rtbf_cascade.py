@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, Param, task
 
-from dataacuity.dag_defaults import default_args
+from dataacuity.dag_defaults import default_args, tags
 from dataacuity.rtbf import DAG_ID, REQUEST_ID_PATTERN, USER_ID_PATTERN
 
 DOC = """\
@@ -43,7 +43,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,  # two cascades never race over the same tables
     default_args=default_args(retries=2, retry_delay=timedelta(minutes=1)),
-    tags=["compliance"],
+    tags=tags("compliance"),
     doc_md=DOC,
     params={
         "user_id": Param(

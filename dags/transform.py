@@ -13,7 +13,7 @@ from cosmos.constants import TestBehavior
 from dataacuity import dbt
 from dataacuity.alert_callbacks import deadline_alert
 from dataacuity.assets import raw_asset, warehouse_asset
-from dataacuity.dag_defaults import default_args
+from dataacuity.dag_defaults import default_args, tags
 from dataacuity.registry import load_registry
 
 DOC = """\
@@ -41,13 +41,16 @@ Results land in `dbt_artifacts.model_results` / `dbt_artifacts.test_results` (ru
 - *permission denied / kill switch*: warehouse writes are revoked on purpose; wait for release.
 The next run picks up everything that was skipped; nothing needs a backfill.
 
+While a salt rotation builds its shadow relations (`salt_rotation` DAG, between `load_pending`
+and `swap`), `writes_allowed` is skipped and so is the run: expected, nothing to do; the first run
+after the swap processes everything extracted meanwhile.
+
 A run still going 30 minutes after it was queued pages **TransformDeadlineMissed** (P1). While
 the kill switch is engaged the first task, `writes_allowed`, fails at once naming who engaged it
 and why; no model runs.
 """
 
 REGISTRY = load_registry()
-dbt.disable_cosmos_telemetry()
 if not dbt.MANIFEST_PATH.exists():
     raise FileNotFoundError(
         f"{dbt.MANIFEST_PATH} is missing: build it with `python -m tools.build_dbt_manifest` (part of set-up)"
@@ -61,7 +64,7 @@ with DAG(
     max_active_runs=1,  # no model is ever built by two runs at once
     deadline=deadline_alert("transform", 30, "TransformDeadlineMissed"),
     default_args=default_args(retries=1),
-    tags=["transform"],
+    tags=tags("transform"),
     doc_md=DOC,
 ) as dag:
 
@@ -78,6 +81,15 @@ with DAG(
                 kill_switch.assert_writes_allowed(conn)
             except kill_switch.WritesRefusedError as error:
                 raise AirflowFailException(str(error)) from error
+            # A salt rotation is building its shadow relations: this run would hash with the
+            # generation being retired. Skip (no page); the next run after the swap catches up.
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            from dataacuity import rotation
+
+            conn.execute("SET ROLE dbt_writer")
+            if rotation.rotation_in_progress(conn):
+                raise AirflowSkipException("salt rotation in progress (pending key generation loaded): skipped")
 
     group = DbtTaskGroup(
         group_id="dbt",

@@ -17,6 +17,7 @@ os.environ.setdefault("AIRFLOW_HOME", str(REPO / ".local" / "airflow-test"))
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__COSMOS__ENABLE_TELEMETRY"] = "False"  # as deployed (docker-compose.airflow.yml)
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
 # dag.test() in Airflow 3.3.2 crashes at the end of a DAG that has a deadline (apache/airflow#73428):
 # DAGs are built without one here; tests/test_oncall_alerts.py checks the deadline wiring itself.
@@ -46,13 +47,13 @@ def registry():
 @pytest.fixture(scope="session")
 def seeded_sources(topology, registry):
     """Source schemas applied and demo-scale synthetic data in every source DB on the primary."""
-    from tools import seed_sources
+    from tools import seed
 
     def dsn_for_db(db: str) -> str:
         return topology.dsn("primary", db)
 
-    seed_sources.apply_source_schemas(dsn_for_db, registry)
-    counts = seed_sources.seed(dsn_for_db, registry, scale=1, seed=42)
+    seed.apply_source_schemas(dsn_for_db, registry)
+    counts = seed.seed(dsn_for_db, registry, scale=1, seed=42)
     topology.wait_for_replica()
     return counts
 
@@ -89,3 +90,17 @@ def warehouse_su(topology):
 @pytest.fixture(scope="session")
 def warehouse_superuser_dsn(topology):
     return topology.dsn("warehouse", "data_warehouse")
+
+
+def expected_hash(family: str, normalised_value: str) -> str:
+    """Independent oracle for compliance.hash_*: Python's HMAC-SHA256 keyed with the family's active
+    salt, read over a test-only superuser connection to .118 (no pipeline role can read it)."""
+    import hashlib
+    import hmac
+
+    with superuser_connect("compliance", "compliance") as conn:
+        row = conn.execute(
+            "SELECT salt FROM compliance.salts WHERE salt_family = %s AND NOT is_retired", (family,)
+        ).fetchone()
+    assert row, f"no active {family} salt on .118"
+    return hmac.new(bytes(row[0]), normalised_value.encode("utf-8"), hashlib.sha256).hexdigest()

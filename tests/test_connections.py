@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 import psycopg
 import pytest
 
-from dataacuity import connections, dbt
+from dataacuity import connections, dbt_runner
 from tests.conftest import REPO, superuser_connect
 
 CONN_ID = "arch_probe"
@@ -121,7 +121,7 @@ def test_dbname_override_and_connector(airflow_conn):
 
 def test_dbt_profile_env_carries_the_extras_and_refuses_what_dbt_cannot_pass(airflow_conn):
     conn_id = airflow_conn({"sslmode": "require", "application_name": "dbt-probe", "connect_timeout": 4})
-    env = dbt.connection_env(conn_id)
+    env = dbt_runner.connection_env(conn_id)
     assert (env["DA_DBT_SSLMODE"], env["DA_DBT_APPLICATION_NAME"], env["DA_DBT_CONNECT_TIMEOUT"]) == (
         "require",
         "dbt-probe",
@@ -130,13 +130,13 @@ def test_dbt_profile_env_carries_the_extras_and_refuses_what_dbt_cannot_pass(air
     assert env["DA_DBT_USER"] == "pipeline_monitor" and env["DA_DBT_DBNAME"] == "data_warehouse"
     conn_id = airflow_conn({"options": "-c search_path=ops"})
     with pytest.raises(ValueError, match="options"):
-        dbt.connection_env(conn_id)
+        dbt_runner.connection_env(conn_id)
 
 
 def test_dbt_honours_sslmode_from_the_connection(airflow_conn):
     """dbt with the probe connection: sslmode=require fails against the no-SSL server."""
     conn_id = airflow_conn({"sslmode": "require"})
-    result = dbt.run_dbt(["show", "--inline", "select 1 as one"], conn_id=conn_id, timeout=300)
+    result = dbt_runner.run_dbt(["show", "--inline", "select 1 as one"], conn_id=conn_id, timeout=300)
     assert not result.ok and "ssl" in result.output.lower()
 
 

@@ -70,3 +70,26 @@ def test_an_invalid_registry_is_a_loud_import_error(tmp_path, monkeypatch):
     assert dagbag.dags == {}
     (error,) = dagbag.import_errors.values()
     assert str(broken) in error and "primary_key" in error
+
+
+def test_dag_tags_come_from_the_one_list():
+    """Every `tags=` of a DAG is dataacuity.dag_defaults.tags(...), which accepts only TAGS."""
+    import ast
+
+    from dataacuity.dag_defaults import TAGS, tags
+
+    problems = []
+    for path in [*sorted((REPO / "dags").glob("*.py")), REPO / "plugins" / "dataacuity" / "extract" / "dags.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            for keyword in getattr(node, "keywords", []) if isinstance(node, ast.Call) else []:
+                value = keyword.value
+                if keyword.arg == "tags" and not (
+                    isinstance(value, ast.Call) and getattr(value.func, "id", "") == "tags"
+                ):
+                    problems.append(f"{path.relative_to(REPO)}:{value.lineno}: tags= must be dag_defaults.tags(...)")
+    assert problems == []
+    assert tags("extract", registry_names=("ledger_db", "ledger")) == ["extract", "ledger_db", "ledger"]
+    for bad in (("extracts",), ()):
+        with pytest.raises(ValueError, match="compliance"):
+            tags(*bad)
+    assert set(TAGS) == ALLOWED_TAGS

@@ -12,6 +12,8 @@ import pytest
 import yaml
 
 from dataacuity import dbt
+from tests.conftest import REPO
+from tools.build_dbt_manifest import SOURCES_YML, render_sources, staging_model_path
 
 MODELS = dbt.DBT_PROJECT_DIR / "models"
 
@@ -29,10 +31,10 @@ def model_files() -> list[Path]:
 
 
 def test_sources_are_generated_from_the_registry(registry):
-    assert dbt.SOURCES_YML.read_text() == dbt.render_sources(registry), (
+    assert SOURCES_YML.read_text() == render_sources(registry), (
         "models/staging/_sources.yml is stale: python -m tools.build_dbt_manifest --write-sources"
     )
-    sources = yaml.safe_load(dbt.SOURCES_YML.read_text())["sources"]
+    sources = yaml.safe_load(SOURCES_YML.read_text())["sources"]
     tables = {(s["name"], t["name"]) for s in sources for t in s["tables"]}
     assert tables == {(t.source_db, t.raw_table) for t in registry.tables()}
     freshness = {t["name"]: t["config"]["freshness"] for s in sources for t in s["tables"]}
@@ -41,7 +43,7 @@ def test_sources_are_generated_from_the_registry(registry):
 
 def test_every_registry_table_has_a_staging_model(registry):
     for table in registry.tables():
-        path = dbt.staging_model_path(table)
+        path = staging_model_path(table)
         assert path.exists() and path.with_suffix(".yml").exists(), table.key
         assert f"source('{table.source_db}', '{table.raw_table}')" in path.read_text()
 
@@ -162,7 +164,7 @@ def test_transform_and_nightly_dags(manifest, registry):
 
     from dataacuity.dag_defaults import OWNER
 
-    bag = DagBag(dag_folder=str(dbt.REPO / "dags" / "transform.py"))
+    bag = DagBag(dag_folder=str(REPO / "dags" / "transform.py"))
     assert bag.import_errors == {}
     dag = bag.dags["transform"]
     assert dag.max_active_runs == 1 and not dag.catchup
@@ -182,21 +184,22 @@ def test_transform_and_nightly_dags(manifest, registry):
     assert "dbt.int_ledger_transactions_anon_model_build" in fact.upstream_task_ids
     assert "marts.fct_ledger_transactions_anon" in {getattr(a, "name", None) for a in fact.outlets}
 
-    nightly = DagBag(dag_folder=str(dbt.REPO / "dags" / "nightly_dbt_tests.py"))
+    nightly = DagBag(dag_folder=str(REPO / "dags" / "nightly_dbt_tests.py"))
     assert nightly.import_errors == {}
     (test_task,) = nightly.dags["nightly_dbt_tests"].tasks
     assert test_task.vars == {"full_scan": True}
     assert dbt.nightly_tests_failed_alert in test_task.on_failure_callback
 
 
-def test_nightly_failure_pages_p1(monkeypatch):
-    sent = []
-    monkeypatch.setattr("dataacuity.alerting.notify", lambda alerts, resolve=False: sent.extend(alerts))
+def test_nightly_failure_pages_p1(topology, alertmanager, webhook, monkeypatch):
+    """The on_failure_callback through the real notify and the real Alertmanager to the pager."""
+    monkeypatch.setenv("AIRFLOW_CONN_ALERTMANAGER", alertmanager)
 
     class TI:
         dag_id, task_id, run_id, log_url = "nightly_dbt_tests", "dbt_test_full", "scheduled__x", "http://airflow/log"
 
     dbt.nightly_tests_failed_alert({"task_instance": TI(), "exception": RuntimeError("3 tests failed")})
-    (alert,) = sent
-    assert alert.labels["alertname"] == "DbtNightlyTestsFailed" and alert.labels["severity"] == "P1"
-    assert "3 tests failed" in alert.annotations["description"]
+    (page,) = webhook.wait("/pager", alertname=dbt.NIGHTLY_ALERTNAME, dag_id="nightly_dbt_tests")
+    assert page["labels"]["severity"] == "P1"
+    assert "3 tests failed" in page["annotations"]["description"]
+    assert page["generatorURL"] == "http://airflow/log"

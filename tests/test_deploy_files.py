@@ -8,6 +8,7 @@ Alertmanager, Airflow 3.3.2 with CeleryExecutor and Redis).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -39,6 +40,7 @@ ROLES = ["postgres", *(role for roles in topology.LOGIN_ROLES.values() for role 
 REQUIRED_REF = re.compile(r"^\$\{([A-Z][A-Z0-9_]*):\?[^}]*\}$")  # ${NAME:?message}
 ANY_REF = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)")  # compose interpolation (not $${...})
 LONE_DOLLAR = re.compile(r"(?<!\$)\$(?!\$)")
+PORT_BASE = os.environ.get("DA_PORT_BASE")  # this session's topology
 
 
 @pytest.fixture(autouse=True)
@@ -167,11 +169,15 @@ def test_compose_has_the_topology_and_airflow_services(services):
 
 
 def test_compose_images(services):
-    for name in (*CLUSTER_SERVICES, "schema", "airflow-metadata"):
+    for name in (*CLUSTER_SERVICES, "airflow-metadata"):
         assert services[name]["image"] == "postgres:15", name
     assert services["alertmanager"]["image"] == "prom/alertmanager:v0.25.0"
     assert services["redis"]["image"].startswith("redis:")
-    for name in AIRFLOW_SERVICES:
+    for name in (
+        *AIRFLOW_SERVICES,
+        "schema",
+        "dbt-manifest",
+    ):  # the one-shots run the repo's tools in the Airflow image
         service = services[name]
         assert service["image"].endswith(":3.3.2"), name
         dockerfile = service["build"]["dockerfile_inline"]
@@ -289,24 +295,73 @@ def test_primary_accepts_replication_from_the_replicator(compose, services):
     assert "host replication replicator all scram-sha-256" in hba
 
 
-def test_schema_service_applies_roles_and_migrations_of_every_cluster(compose, services):
+def test_schema_service_runs_the_projects_migration_runner(compose, services):
+    """No shell copy of the migrations: the one-shot runs tools/migrations.py (the runner `make up`
+    uses, reading the registry with dataacuity.registry) in the Airflow image, with every password."""
     schema = services["schema"]
-    assert {c["source"]: c["target"] for c in schema["configs"]} == {"schema-apply": "/schema/apply.sh"}
-    assert "./include/sql:/sql:ro" in schema["volumes"]
-    assert set(schema["environment"]) == {f"{role.upper()}_PASSWORD" for role in ROLES}
-    script = _unescape(compose["configs"]["schema-apply"]["content"])
-    # every login role of tools/topology.py gets its password, on its own cluster
-    calls = {
-        m.group(1): m.group(2).split() for m in re.finditer(r'^roles "\$[A-Z]+" ([a-z]+) ([a-z_ ]+)$', script, re.M)
+    assert schema["entrypoint"] + schema["command"] == ["python", "-m", "tools.migrations", "--source-schemas"]
+    assert schema["image"] == services["airflow-scheduler"]["image"] and schema["working_dir"] == "/opt/dataacuity"
+    mounts = {v.split(":")[0]: v.split(":")[1] for v in schema["volumes"]}
+    assert mounts == {
+        "./tools": "/opt/dataacuity/tools",
+        "./plugins": "/opt/dataacuity/plugins",
+        "./include/sql": "/opt/dataacuity/include/sql",
+        "./config": "/opt/dataacuity/config",
     }
-    assert calls == {cluster: list(roles) for cluster, roles in topology.LOGIN_ROLES.items()}
-    for cluster, dbname in (("primary", "analytics_db"), ("warehouse", "data_warehouse"), ("compliance", "compliance")):
-        assert re.search(rf'^migrate "\$[A-Z]+" {dbname} "\$SQL/{cluster}"$', script, re.M), cluster
-    assert "public.schema_migrations" in script and "sha256sum" in script
-    assert "analytics_app_schema.sql" in script and "$SQL/sources/" in script
+    assert set(schema["environment"]) == {f"{role.upper()}_PASSWORD" for role in ROLES}
+    code = "\n".join(line for line in COMPOSE.read_text().splitlines() if not line.lstrip().startswith("#"))
+    assert "schema_migrations" not in code and "sha256sum" not in code and "ON_ERROR_STOP" not in code
+    assert "configs" not in schema
 
 
-@pytest.mark.parametrize("where", ["configs.schema-apply", "configs.primary-replication-hba", "services.replica"])
+def test_the_migration_runner_is_configured_by_the_compose_environment(topology, monkeypatch, capsys):
+    """What the schema service runs, configured only by environment variables as compose sets
+    them, against the local topology's clusters: it applies (idempotently) and says so."""
+    from tools import migrations
+
+    if PORT_BASE:  # the topology's own ports (the autouse fixture reset them to the files' defaults)
+        monkeypatch.setenv("DA_PORT_BASE", PORT_BASE)
+    secrets = topology.load_secrets()
+    for role in ROLES:
+        monkeypatch.setenv(f"{role.upper()}_PASSWORD", secrets[role])
+    for cluster in migrations.WRITABLE_CLUSTERS:
+        monkeypatch.setenv(f"{cluster.upper()}_HOST", "127.0.0.1")
+        monkeypatch.setenv(f"{cluster.upper()}_PORT", str(topology.port(cluster)))
+    assert migrations.main([]) == 0
+    assert "roles, databases, migrations, app schemas" in capsys.readouterr().out
+    monkeypatch.delenv("PIPELINE_MONITOR_PASSWORD")
+    assert migrations.main([]) == 2
+    assert "PIPELINE_MONITOR_PASSWORD" in capsys.readouterr().err
+
+
+def test_the_dbt_manifest_is_built_before_airflow_parses_dags(services):
+    manifest = services["dbt-manifest"]
+    assert manifest["entrypoint"] + manifest["command"] == ["python", "-m", "tools.build_dbt_manifest"]
+    assert "./include:/opt/dataacuity/include" in manifest["volumes"]  # writable: include/dbt/target
+    for name in AIRFLOW_SERVICES:
+        if name == "airflow-init":
+            continue
+        assert services[name]["depends_on"]["dbt-manifest"] == {"condition": "service_completed_successfully"}, name
+
+
+def test_the_image_installs_the_package_and_its_kill_switch_command(services):
+    """The on-call runs `dataacuity-kill-switch` in an Airflow container; the mounted code is the code that runs."""
+    for name in AIRFLOW_SERVICES:
+        dockerfile = services[name]["build"]["dockerfile_inline"]
+        assert (
+            "COPY pyproject.toml" in dockerfile and "pip install --no-cache-dir --no-deps /opt/dataacuity" in dockerfile
+        )
+        assert services[name]["environment"]["PYTHONPATH"] == "/opt/airflow/plugins", name
+        assert "./plugins:/opt/airflow/plugins:ro" in services[name]["volumes"], name
+
+
+def test_cosmos_telemetry_is_off_by_its_setting(services):
+    for name in AIRFLOW_SERVICES:
+        assert services[name]["environment"]["AIRFLOW__COSMOS__ENABLE_TELEMETRY"] == "False", name
+    assert "export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False" in (REPO / "Makefile").read_text()
+
+
+@pytest.mark.parametrize("where", ["configs.primary-replication-hba", "services.replica"])
 def test_shell_scripts_escape_dollars_for_compose(compose, where):
     """A lone $ would be interpolated by compose at `up` time instead of reaching the shell."""
     lone = [line for line in _script(compose, where).splitlines() if LONE_DOLLAR.search(line)]
@@ -314,7 +369,7 @@ def test_shell_scripts_escape_dollars_for_compose(compose, where):
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="no bash")
-@pytest.mark.parametrize("where", ["configs.schema-apply", "services.replica", "services.airflow-init"])
+@pytest.mark.parametrize("where", ["services.replica", "services.airflow-init"])
 def test_shell_scripts_parse(compose, where, tmp_path):
     path = tmp_path / "script.sh"
     path.write_text(_unescape(_script(compose, where)))

@@ -117,46 +117,71 @@ def test_very_stale_source_pages_p1_and_its_p2_stays_quiet(topology, lab, am_env
 
 
 @pytest.fixture(scope="module")
-def deadline_dagbag():
-    """The dags/ folder parsed with deadlines ON (the test session turns them off for dag.test)."""
+def deployed_dagbag():
+    """The dags/ folder parsed as deployed: DATAACUITY_DEADLINES unset (the test session sets it
+    "off" so dag.test() can run; production never sets it)."""
     import os
 
     from airflow.dag_processing.dagbag import DagBag
 
-    before = os.environ.get("DATAACUITY_DEADLINES")
-    os.environ["DATAACUITY_DEADLINES"] = "on"
+    from dataacuity.alert_callbacks import DEADLINES_ENV
+
+    before = os.environ.pop(DEADLINES_ENV, None)
     try:
-        return DagBag(dag_folder=str(REPO / "dags"))
+        bag = DagBag(dag_folder=str(REPO / "dags"))
     finally:
-        if before is None:
-            del os.environ["DATAACUITY_DEADLINES"]
-        else:
-            os.environ["DATAACUITY_DEADLINES"] = before
+        if before is not None:
+            os.environ[DEADLINES_ENV] = before
+    assert bag.import_errors == {}
+    return bag
 
 
 def _dags_needing_deadlines(dagbag):
     return {dag_id: dag for dag_id, dag in dagbag.dags.items() if set(dag.tags) & {"extract", "transform"}}
 
 
-def test_every_extract_and_transform_dag_carries_a_deadline(deadline_dagbag):
-    dags = _dags_needing_deadlines(deadline_dagbag)
-    assert any(d.startswith("extract__") for d in dags)
-    missing = [dag_id for dag_id, dag in dags.items() if not dag.deadline]
-    assert missing == []
+def _deadlines(dag) -> list:
+    if not dag.deadline:
+        return []
+    return dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
 
 
-def test_deadline_callback_pages_for_a_running_run_and_ignores_a_failed_one(deadline_dagbag, am_env, webhook):
-    for dag_id, dag in sorted(_dags_needing_deadlines(deadline_dagbag).items())[:3]:
-        deadlines = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
-        callback = deadlines[0].callback
-        assert callback.path == "dataacuity.alert_callbacks.deadline_missed"
-        context = {
-            "dag_run": {"dag_id": dag_id, "dag_run_id": "scheduled__x", "state": "failed"},
-            "deadline": {"id": "1", "deadline_time": datetime.now().isoformat()},
-        }
-        asyncio.run(deadline_missed(context=context, **callback.kwargs))
-        context["dag_run"]["state"] = "running"
-        asyncio.run(deadline_missed(context=context, **callback.kwargs))
+def test_every_deployed_extract_and_transform_dag_pages_for_itself_on_a_missed_deadline(deployed_dagbag):
+    from airflow.sdk import DeadlineReference
+
+    dags = _dags_needing_deadlines(deployed_dagbag)
+    assert "transform" in dags and any(d.startswith("extract__") for d in dags)
+    for dag_id, dag in dags.items():
+        (deadline,) = _deadlines(dag)  # exactly one, on the object the scheduler gets
+        assert deadline.reference == DeadlineReference.DAGRUN_QUEUED_AT, dag_id
+        assert deadline.callback.path == "dataacuity.alert_callbacks.deadline_missed", dag_id
+        assert deadline.callback.kwargs["dag_id"] == dag_id  # pages name the DAG that is late
+        assert deadline.interval.total_seconds() == deadline.callback.kwargs["minutes"] * 60 > 0, dag_id
+
+
+def _context(dag_id: str, state: str) -> dict:
+    return {
+        "dag_run": {"dag_id": dag_id, "dag_run_id": f"scheduled__{state}", "state": state},
+        "deadline": {"id": "1", "deadline_time": datetime.now().isoformat()},
+    }
+
+
+def test_deadline_callback_ignores_runs_that_already_ended(deployed_dagbag, am_env, webhook, client):
+    dags = sorted(_dags_needing_deadlines(deployed_dagbag).items())
+    (ended_id, ended), (control_id, control) = dags[-1], dags[-2]
+    for state in ("failed", "success"):
+        asyncio.run(deadline_missed(context=_context(ended_id, state), **_deadlines(ended)[0].callback.kwargs))
+    # Positive control through the same path, sent after: once its page is in, anything the ended
+    # run had sent is in Alertmanager too (and would be listed by it).
+    asyncio.run(deadline_missed(context=_context(control_id, "running"), **_deadlines(control)[0].callback.kwargs))
+    webhook.wait("/pager", dag_id=control_id)
+    assert client.active_alerts({"dag_id": ended_id}) == []
+    assert webhook.alerts(dag_id=ended_id) == []
+
+
+def test_deadline_callback_pages_p1_for_a_running_run(deployed_dagbag, am_env, webhook):
+    for dag_id, dag in sorted(_dags_needing_deadlines(deployed_dagbag).items())[:3]:
+        asyncio.run(deadline_missed(context=_context(dag_id, "running"), **_deadlines(dag)[0].callback.kwargs))
         (page,) = webhook.wait("/pager", dag_id=dag_id)
         assert page["labels"]["severity"] == "P1"
         assert page["labels"]["alertname"].endswith("DeadlineMissed")

@@ -18,7 +18,7 @@ from dataacuity.registry import (
     load_registry,
     parse_registry,
 )
-from tools.seed_sources import SOURCE_SQL_DIR, source_ddl_columns
+from tools.seed.ddl import SOURCE_SQL_DIR, source_ddl_columns
 
 PHASE_ONE_TABLES = {
     "ledger_db": {"transactions", "accounts", "holds", "reversals"},

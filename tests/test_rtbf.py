@@ -23,7 +23,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dataacuity import dbt, rtbf
+from dataacuity import rtbf
+from dataacuity.dbt_runner import run_dbt
 from tests.conftest import REPO, superuser_connect
 
 PUSHBACK_TABLE = ("ledger", "rtbf_probe_user_summary")
@@ -35,7 +36,7 @@ MAIN, CRASH, HOLD, AGED = (f"DSAR-{RUN}-{name}" for name in ("MAIN", "CRASH", "H
 
 
 def _sa_id(rng: random.Random) -> str:
-    from tools.seed_sources import make_sa_id_number
+    from tools.seed.people import make_sa_id_number
 
     return make_sa_id_number(rng, datetime(1990, 5, 17).date(), female=rng.random() < 0.5)
 
@@ -101,7 +102,7 @@ def world(topology, seeded_sources, registry, airflow_db):
     topology.wait_for_replica()
     extract_all(registry)
     key_link.ensure_local_key_link()
-    build = dbt.run_dbt(["run"])  # the models (their tests are test_dbt_build's business)
+    build = run_dbt(["run"])  # the models (their tests are test_dbt_build's business)
     assert build.ok, build.output[-4000:]
     with superuser_connect("compliance", "compliance") as conn:
         for subject in subjects.values():
@@ -374,9 +375,9 @@ def test_the_user_never_comes_back(world, registry):
     topology.wait_for_replica()
     extract_all(registry)
     assert set(raw_rows_of(registry, subject["user_id"]).values()) == {0}
-    incremental = dbt.run_dbt(["run"])
+    incremental = run_dbt(["run"])
     assert incremental.ok, incremental.output[-3000:]
-    full = dbt.run_dbt(["run", "--full-refresh", "--select", "intermediate", "marts"])
+    full = run_dbt(["run", "--full-refresh", "--select", "intermediate", "marts"])
     assert full.ok, full.output[-3000:]
     result = scan(subject)
     assert result.clean, (result.hits, result.unreadable)

@@ -28,7 +28,9 @@ from typing import Any
 
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent
+from dataacuity.paths import REPO_ROOT
+
+REPO = REPO_ROOT
 PRODUCTION_CONFIG = REPO / "config" / "alertmanager" / "alertmanager.yml"
 ALERTMANAGER_BIN = os.environ.get("ALERTMANAGER_BIN", "/usr/bin/prometheus-alertmanager")
 DEFAULT_PORT = 59093

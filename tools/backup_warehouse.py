@@ -13,9 +13,10 @@ from pathlib import Path
 import yaml
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from dataacuity.paths import CONFIG_DIR
 from tools import topology
 
-CONFIG = Path(__file__).resolve().parent.parent / "config" / "backup.yml"
+CONFIG = CONFIG_DIR / "backup.yml"
 
 
 def backup_schemas() -> tuple[str, list[str]]:

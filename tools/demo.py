@@ -17,9 +17,10 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from dataacuity.paths import REPO_ROOT
+
+REPO = REPO_ROOT
 
 
 def _airflow_env() -> None:
@@ -63,6 +64,45 @@ def run_dags(pause_extraction: bool) -> dict[str, tuple[str, str]]:
         states[dag_id] = (str(run.state), run.run_id)
         print(f"  {dag_id:<32} {str(run.state):<8} {time.monotonic() - started:5.1f}s")
     return states
+
+
+def key_generations() -> None:
+    """The active hashing-key generation per family (fingerprints, never keys) and the last rotation."""
+    import psycopg
+
+    from dataacuity import compliance
+    from tools import topology
+
+    _section("hashing key generations (.118 -> warehouse copy) and the last salt rotation")
+    with (
+        psycopg.connect(topology.dsn("compliance", "compliance"), autocommit=True) as c118,
+        psycopg.connect(topology.dsn("warehouse", "data_warehouse"), autocommit=True) as c106,
+    ):
+        copy = {s.salt_family: s for s in compliance.warehouse_key_states(c106)}
+        for state in compliance.compliance_key_states(c118):
+            activated = c118.execute(
+                "SELECT activated_at FROM compliance.salt_status WHERE salt_id = %s", (state.salt_id,)
+            ).fetchone()[0]
+            here = copy.get(state.salt_family)
+            in_copy = "in sync" if here and here.fingerprint == state.fingerprint else "NOT IN SYNC"
+            print(
+                f"  {state.salt_family:<10} generation {state.salt_id:<4} fingerprint {state.fingerprint}"
+                f"  active since {activated:%Y-%m-%d %H:%M}  warehouse copy {in_copy}"
+            )
+        last = c118.execute(
+            "SELECT rotation_id, families, status, requested_by, reason, started_at, finished_at,"
+            " evidence -> 'swap' ->> 'swap_blocking_ms' FROM compliance.key_rotation ORDER BY rotation_id DESC LIMIT 1"
+        ).fetchone()
+    if last is None:
+        print("  last rotation: none yet (trigger salt_rotation, or python -m tools.salt_rotation run ...)")
+    else:
+        rid, families, status, who, reason, started, finished, blocking = last
+        print(
+            f"  last rotation #{rid}: {status}, families {','.join(families)}, requested by {who} ({reason!r}),"
+            f" started {started:%Y-%m-%d %H:%M:%S}"
+            + (f", finished {finished:%H:%M:%S}" if finished else "")
+            + (f", analytics blocked {blocking} ms by the swap" if blocking else "")
+        )
 
 
 def summary(transform_run_id: str | None = None) -> None:
@@ -115,6 +155,7 @@ def summary(transform_run_id: str | None = None) -> None:
             ).fetchall()
             for kind, passed, failed in rows:
                 print(f"  {kind:<32} {passed:>4} passed {failed:>4} failed")
+    key_generations()
     with psycopg.connect(topology.dsn("replica", "postgres"), autocommit=True) as rep:
         lag = rep.execute("SELECT pg_is_in_recovery(), now() - pg_last_xact_replay_timestamp()").fetchone()
     _section("replica")
@@ -209,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from dataacuity.registry import load_registry
-    from tools import seed_sources, topology
+    from tools import seed, topology
 
     registry = load_registry()
 
@@ -218,10 +259,10 @@ def main(argv: list[str] | None = None) -> int:
 
     _section("synthetic source data on the primary (.104)")
     started = time.monotonic()
-    seed_sources.apply_source_schemas(dsn_for_db, registry)
-    counts = seed_sources.seed(dsn_for_db, registry, scale=1, seed=42)
+    seed.apply_source_schemas(dsn_for_db, registry)
+    counts = seed.seed(dsn_for_db, registry, scale=1, seed=42)
     print(f"  {sum(counts.values())} rows in {len(counts)} tables ({time.monotonic() - started:.1f}s)")
-    live = seed_sources.live_traffic(dsn_for_db, registry, seconds=args.live_seconds, rows_per_second=40)
+    live = seed.live_traffic(dsn_for_db, registry, seconds=args.live_seconds, rows_per_second=40)
     print(f"  live traffic for {args.live_seconds:.0f}s: {live}")
     topology.wait_for_replica()
 

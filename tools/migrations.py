@@ -5,16 +5,30 @@ include/sql/<cluster>/NNNN_*.sql  per-database migrations, applied once each in 
                                   recorded with a checksum in public.schema_migrations; editing an
                                   applied file is an error (write a new migration instead)
 include/sql/<cluster>/templates/  per-app (or per-source) SQL formatted with psycopg.sql
+
+`apply_cluster_setup` is the whole schema set-up of the writable clusters; `make up`
+(tools/topology.py) and docker-compose.airflow.yml's one-shot `schema` service both run it:
+
+    python -m tools.migrations [--source-schemas]   # configured by the environment, see main()
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
+import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "include" / "sql"
+from dataacuity.paths import SQL_DIR
+
+WRITABLE_CLUSTERS = ("primary", "warehouse", "compliance")
+DsnFor = Callable[[str, str], str]  # (cluster, dbname) -> superuser DSN
 
 
 class MigrationError(RuntimeError):
@@ -77,3 +91,72 @@ def apply_app_schemas(conn, apps: list[str]) -> None:
             app_schema=app,
             app_reader=f"{app}_app_reader",
         )
+
+
+def apply_cluster_setup(dsn_for: DsnFor, passwords: dict[str, str], registry, *, source_schemas: bool = False) -> None:
+    """Roles (with their passwords), databases, migrations and the per-app analytics_db schemas on
+    every writable cluster; with ``source_schemas`` also the apps' own tables in each source
+    database (include/sql/sources). Idempotent."""
+    from tools.topology import CLUSTERS, LOGIN_ROLES
+
+    for cluster in WRITABLE_CLUSTERS:
+        with psycopg.connect(dsn_for(cluster, "postgres"), autocommit=True) as conn:
+            apply_roles(conn, cluster, {role: passwords[role] for role in LOGIN_ROLES[cluster]})
+            databases = list(CLUSTERS[cluster].databases)
+            if cluster == "primary":
+                databases += [source.name for source in registry.sources]
+            ensure_databases(conn, databases)
+    for cluster in WRITABLE_CLUSTERS:
+        for dbname in CLUSTERS[cluster].databases:
+            with psycopg.connect(dsn_for(cluster, dbname), autocommit=True) as conn:
+                apply_migrations(conn, SQL_DIR / cluster)
+    with psycopg.connect(dsn_for("primary", "analytics_db"), autocommit=True) as conn:
+        apply_app_schemas(conn, sorted({s.app for s in registry.sources}))
+    if source_schemas:
+        from tools.seed_sources import apply_source_schemas
+
+        apply_source_schemas(lambda db: dsn_for("primary", db), registry)
+
+
+def environment_dsn(cluster: str, dbname: str) -> str:
+    """Superuser DSN from the environment: <CLUSTER>_HOST (default: the compose service name),
+    <CLUSTER>_PORT (default PGPORT, else 5432) and POSTGRES_PASSWORD."""
+    prefix = cluster.upper()
+    return make_conninfo(
+        host=os.environ.get(f"{prefix}_HOST", cluster),
+        port=os.environ.get(f"{prefix}_PORT", os.environ.get("PGPORT", "5432")),
+        user="postgres",
+        password=os.environ["POSTGRES_PASSWORD"],
+        dbname=dbname,
+        connect_timeout=10,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """docker-compose.airflow.yml's `schema` service. Role passwords from <ROLE>_PASSWORD, the
+    superuser's from POSTGRES_PASSWORD, hosts/ports as environment_dsn() says."""
+    from dataacuity.registry import load_registry
+    from tools.topology import LOGIN_ROLES
+
+    parser = argparse.ArgumentParser(prog="python -m tools.migrations", description=__doc__.split("\n")[0])
+    parser.add_argument("--source-schemas", action="store_true", help="also the apps' tables (include/sql/sources)")
+    args = parser.parse_args(argv)
+    roles = [role for cluster in WRITABLE_CLUSTERS for role in LOGIN_ROLES[cluster]]
+    missing = [f"{r.upper()}_PASSWORD" for r in roles if not os.environ.get(f"{r.upper()}_PASSWORD")]
+    if "POSTGRES_PASSWORD" not in os.environ:
+        missing.insert(0, "POSTGRES_PASSWORD")
+    if missing:
+        print(f"schema: not set: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    passwords = {role: os.environ[f"{role.upper()}_PASSWORD"] for role in roles}
+    try:
+        apply_cluster_setup(environment_dsn, passwords, load_registry(), source_schemas=args.source_schemas)
+    except (MigrationError, psycopg.Error) as error:
+        print(f"schema: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    print("schema: roles, databases, migrations, app schemas" + (" and source schemas" if args.source_schemas else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

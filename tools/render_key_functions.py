@@ -17,7 +17,8 @@ from pathlib import Path
 
 import jinja2
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "include" / "sql"
+from dataacuity.paths import SQL_DIR
+
 TEMPLATE = SQL_DIR / "templates" / "key_functions.sql.j2"
 MARKER = "GENERATED from include/sql/templates/key_functions.sql.j2"
 CURRENT = "0301_key_functions.sql"

@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-REPO = Path(__file__).resolve().parent.parent
+from dataacuity.paths import REPO_ROOT
+
+REPO = REPO_ROOT
 SQL_DIR = REPO / "include" / "sql"
 
 
@@ -389,21 +391,7 @@ def apply_cluster_setup(registry=None) -> None:
     """Roles, databases, migrations and grants on every writable cluster. Idempotent."""
     from tools import migrations
 
-    passwords = load_secrets()
-    registry = registry or _registry()
-    for cluster in ("primary", "warehouse", "compliance"):
-        with _connect(cluster, "postgres") as conn:
-            migrations.apply_roles(conn, cluster, {r: passwords[r] for r in LOGIN_ROLES[cluster]})
-            databases = list(CLUSTERS[cluster].databases)
-            if cluster == "primary":
-                databases += [source.name for source in registry.sources]
-            migrations.ensure_databases(conn, databases)
-    for cluster in ("primary", "warehouse", "compliance"):
-        for dbname in CLUSTERS[cluster].databases:
-            with _connect(cluster, dbname) as conn:
-                migrations.apply_migrations(conn, SQL_DIR / cluster)
-    with _connect("primary", "analytics_db") as conn:
-        migrations.apply_app_schemas(conn, sorted({s.app for s in registry.sources}))
+    migrations.apply_cluster_setup(dsn, load_secrets(), registry or _registry())
     # The warehouse's protected copy of the hashing keys, pulled from .118 over postgres_fdw
     # (include/dbt/docs/compliance_key_access.md); a no-op when the copy is in sync.
     from tools.key_link import ensure_local_key_link

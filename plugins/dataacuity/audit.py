@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import yaml
 
 from dataacuity import connections
+from dataacuity.paths import CONFIG_DIR
 from dataacuity.registry import Registry
 from dataacuity.sqlfiles import query
 
-AUDIT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "foundation_audit.yml"
+AUDIT_CONFIG = CONFIG_DIR / "foundation_audit.yml"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 OWNER = "data-platform"
-ALLOWED_TAGS = frozenset({"extract", "transform", "compliance", "monitoring", "foundation", "pushback"})
+# The one list of DAG tags (what the UI filters on). A DAG gets them through tags(); the extract
+# factory adds its source database and app, which come from the registry.
+TAGS = ("extract", "transform", "compliance", "monitoring", "foundation", "pushback")
+ALLOWED_TAGS = frozenset(TAGS)
+
+
+def tags(*names: str, registry_names: tuple[str, ...] = ()) -> list[str]:
+    """DAG tags from TAGS (a name not in it fails the DAG file's import, naming the list),
+    followed by ``registry_names`` (a source database and its app)."""
+    unknown = [name for name in names if name not in ALLOWED_TAGS]
+    if unknown or not names:
+        raise ValueError(f"DAG tags {unknown or '(none)'}: every DAG takes at least one tag from {TAGS}")
+    return [*names, *registry_names]
 
 
 def default_args(**overrides) -> dict:

@@ -42,7 +42,8 @@ class TableFreshness:
 
     @property
     def severity(self) -> str | None:
-        """'P1', 'P2' or None (fresh). An empty raw table is stale only once it has been extracted."""
+        """'P1', 'P2' or None (fresh). A table with no event in raw is P1 while no extract of it has
+        ever succeeded, and fresh once one has (an empty source table is not stale)."""
         if self.lag is None:
             return "P1" if self.last_success_at is None else None
         if self.lag > P1_FACTOR * self.expected_interval:

@@ -481,11 +481,11 @@ def _run(
     *,
     connect_admin: Connect,
     connect_compliance: Connect,
-    alert_client: AlertmanagerClient | None,
-    connect_monitor: Connect | None,
-    generator_url: str,
-    origin: Mapping[str, Any] | None,
-    terminate_timeout_ms: int,
+    alert_client: AlertmanagerClient | None = None,
+    connect_monitor: Connect | None = None,
+    generator_url: str = "",
+    origin: Mapping[str, Any] | None = None,
+    terminate_timeout_ms: int = TERMINATE_TIMEOUT_MS,
 ) -> KillSwitchResult:
     check_action(action)
     reason = check_reason(reason)
@@ -550,63 +550,27 @@ def _run(
 
 
 def engage(
-    reason: str,
-    actor: str,
-    *,
-    connect_admin: Connect,
-    connect_compliance: Connect,
-    alert_client: AlertmanagerClient | None = None,
-    connect_monitor: Connect | None = None,
-    generator_url: str = "",
-    origin: Mapping[str, Any] | None = None,
-    terminate_timeout_ms: int = TERMINATE_TIMEOUT_MS,
+    reason: str, actor: str, *, connect_admin: Connect, connect_compliance: Connect, **options: Any
 ) -> KillSwitchResult:
     """Stop every write into the warehouse. Idempotent; safe to retry.
 
-    connect_admin: warehouse as warehouse_admin; connect_compliance: .118 as compliance_admin;
-    connect_monitor: warehouse as pipeline_monitor (alert outbox when Alertmanager is down; default
-    the ``warehouse_monitor`` Airflow connection). alert_client None: no page is sent.
+    connect_admin: warehouse as warehouse_admin; connect_compliance: .118 as compliance_admin.
+    options: alert_client (None: no page is sent), connect_monitor (warehouse as pipeline_monitor,
+    for the alert outbox; default the ``warehouse_monitor`` Airflow connection), generator_url,
+    origin (recorded in the incident), terminate_timeout_ms.
     Raises KillSwitchInputError (nothing changed) or KillSwitchRecordError (writes ARE stopped,
     but a later step -- incident record, page, session termination -- failed: rerun).
     """
-    return _run(
-        ENGAGE,
-        reason,
-        actor,
-        connect_admin=connect_admin,
-        connect_compliance=connect_compliance,
-        alert_client=alert_client,
-        connect_monitor=connect_monitor,
-        generator_url=generator_url,
-        origin=origin,
-        terminate_timeout_ms=terminate_timeout_ms,
-    )
+    return _run(ENGAGE, reason, actor, connect_admin=connect_admin, connect_compliance=connect_compliance, **options)
 
 
 def release(
-    reason: str,
-    actor: str,
-    *,
-    connect_admin: Connect,
-    connect_compliance: Connect,
-    alert_client: AlertmanagerClient | None = None,
-    connect_monitor: Connect | None = None,
-    generator_url: str = "",
-    origin: Mapping[str, Any] | None = None,
+    reason: str, actor: str, *, connect_admin: Connect, connect_compliance: Connect, **options: Any
 ) -> KillSwitchResult:
-    """Give the write paths back and resolve the page. Idempotent; safe to retry."""
-    return _run(
-        RELEASE,
-        reason,
-        actor,
-        connect_admin=connect_admin,
-        connect_compliance=connect_compliance,
-        alert_client=alert_client,
-        connect_monitor=connect_monitor,
-        generator_url=generator_url,
-        origin=origin,
-        terminate_timeout_ms=0,
-    )
+    """Give the write paths back and resolve the page. Idempotent; safe to retry. Same options as
+    :func:`engage` but terminate_timeout_ms (nothing to terminate)."""
+    options = {**options, "terminate_timeout_ms": 0}
+    return _run(RELEASE, reason, actor, connect_admin=connect_admin, connect_compliance=connect_compliance, **options)
 
 
 # -- from Airflow connections (the DAG and the dataacuity-kill-switch command) -------------------

@@ -24,7 +24,9 @@ from typing import Any
 import yaml
 from croniter import croniter
 
-DEFAULT_REGISTRY_PATH = Path(__file__).resolve().parents[2] / "config" / "sources.yml"
+from dataacuity.paths import CONFIG_DIR
+
+DEFAULT_REGISTRY_PATH = CONFIG_DIR / "sources.yml"
 
 RAW_SCHEMA = "raw"
 SOURCE_DB_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")

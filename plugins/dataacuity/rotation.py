@@ -210,17 +210,33 @@ def dbt_build_args(selection: Iterable[str] = SHADOWED_SCHEMAS, **extra_vars) ->
     return ["build", "--select", *select, "--vars", json.dumps(variables)]
 
 
-def build_shadow(rotation: Rotation, *, connect_dbt: Connect, conn_id: str = connections.WAREHOUSE_DBT) -> dict:
-    """Build every model of the shadowed schemas into the shadow schemas with the pending key."""
-    from dataacuity import dbt
+def build_shadow(
+    rotation: Rotation,
+    *,
+    connect_dbt: Connect,
+    conn_id: str = connections.WAREHOUSE_DBT,
+    select: list[str] | None = None,
+    env: dict[str, str] | None = None,
+) -> dict:
+    """Build every model of the shadowed schemas (or the `select`ion: benchmarks) into the shadow
+    schemas with the pending key, with their tests."""
+    from dataacuity import dbt, dbt_runner
 
     with connect_dbt() as conn:
         conn.autocommit = True
         _as_dbt_writer(conn)
         for schema in existing_schemas(conn, [shadow(s) for s in SHADOWED_SCHEMAS]):
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))  # start clean
+        # what exists live is what must be rebuilt (a model never built yet is built later by the
+        # transform, under whatever generation is active then)
+        live = _relations(conn, existing_schemas(conn, SHADOWED_SCHEMAS))
+    select = select or sorted(set().union(*live.values()))
+    if not select:
+        return {"build_seconds": 0.0, "models": 0, "tests": 0}
     started = time.monotonic()
-    result = dbt.run_dbt(dbt_build_args(), conn_id=conn_id, target_path=dbt.DBT_PROJECT_DIR / DBT_TARGET)
+    args = dbt_build_args()
+    args[args.index("--select") + 1 : args.index("--vars")] = select
+    result = dbt_runner.run_dbt(args, conn_id=conn_id, target_path=dbt.DBT_PROJECT_DIR / DBT_TARGET, env=env)
     seconds = round(time.monotonic() - started, 3)
     if not result.ok:
         failed = sorted(uid for uid, status in result.statuses().items() if status not in ("success", "pass"))
@@ -290,32 +306,34 @@ def verify_shadow(rotation: Rotation, *, connect_dbt: Connect) -> dict:
             missing = live[schema] - shadowed[shadow(schema)]
             if missing:
                 problems.append(f"{schema}: no shadow for {sorted(missing)} (not built by dbt?)")
-        # 2. row counts, equal up to the rows extracted since the live relations were built
-        watermarks = []
-        for schema in live_schemas:
-            for relation in sorted(live[schema]):
-                for column in ("_extracted_at", "_inputs_extracted_at"):
-                    if column in _columns(conn, schema, relation):
-                        value = conn.execute(
-                            sql.SQL("SELECT max({}) FROM {}").format(
-                                sql.Identifier(column), sql.Identifier(schema, relation)
-                            )
-                        ).fetchone()[0]
-                        if value is not None:
-                            watermarks.append(value)
-        since = min(watermarks) if watermarks else None
-        drift = _new_raw_rows(conn, since) if since is not None else None
-        evidence["rows_extracted_since_live_build"] = drift
+        # 2. row counts, equal up to the rows extracted since each live relation was last built
+        #    (dbt_artifacts: its last successful live build; 0 when ingestion was quiet)
+        built_at = dict(
+            conn.execute(
+                "SELECT model_name, max(completed_at) FROM dbt_artifacts.model_results "
+                "WHERE status = 'success' AND schema_name = ANY(%s) GROUP BY 1",
+                (live_schemas,),
+            ).fetchall()
+        )
+        drift_since: dict = {}
         for schema in live_schemas:
             for relation in sorted(live[schema] & shadowed[shadow(schema)]):
                 rows_live, rows_shadow = _count(conn, schema, relation), _count(conn, shadow(schema), relation)
-                evidence["relations"][f"{schema}.{relation}"] = {"live": rows_live, "shadow": rows_shadow}
-                allowed = drift if drift is not None else max(rows_live, rows_shadow)
+                since = built_at.get(relation)
+                if since is not None and since not in drift_since:
+                    drift_since[since] = _new_raw_rows(conn, since)
+                allowed = drift_since[since] if since is not None else max(rows_live, rows_shadow)
+                evidence["relations"][f"{schema}.{relation}"] = {
+                    "live": rows_live,
+                    "shadow": rows_shadow,
+                    "extracted_since_live_build": allowed,
+                }
                 if abs(rows_live - rows_shadow) > allowed or (rows_live > 0 and rows_shadow == 0):
                     problems.append(
                         f"{schema}.{relation}: {rows_shadow} rows in the shadow vs {rows_live} live "
-                        f"(at most {allowed} rows were extracted since)"
+                        f"(at most {allowed} rows were extracted since it was built)"
                     )
+        drift = max(drift_since.values(), default=None)
         # 3. no pseudonym of the old generation left in any shadow relation
         rotated = set(rotation.families)
         for schema, relation, column in conn.execute(
@@ -353,7 +371,7 @@ def verify_shadow(rotation: Rotation, *, connect_dbt: Connect) -> dict:
                         ).format(sql.Identifier(schema, relation), sql.Identifier(schema, "dim_user_360_anon"))
                     ).fetchone()[0]
                 evidence["joins"][relation] = {"live": joined["marts"], "shadow": joined[shadow("marts")]}
-                allowed = drift if drift is not None else joined["marts"]
+                allowed = drift if drift is not None else joined["marts"]  # rows extracted since the oldest build
                 if abs(joined["marts"] - joined[shadow("marts")]) > allowed or (
                     joined["marts"] > 0 and joined[shadow("marts")] == 0
                 ):
@@ -398,6 +416,10 @@ def swap(rotation: Rotation, *, connect_dbt: Connect, lock_timeout_ms: int = 500
         conn.autocommit = True
         _as_dbt_writer(conn)
         live_schemas = existing_schemas(conn, SHADOWED_SCHEMAS)
+        live = _relations(conn, live_schemas)
+        for schema in live_schemas:
+            if not live[schema]:  # nothing derived lives there yet (e.g. ml): an empty shadow swaps in
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(shadow(schema))))
         shadows = existing_schemas(conn, [shadow(s) for s in live_schemas])
         if len(shadows) != len(live_schemas):
             raise RotationError(
@@ -408,7 +430,6 @@ def swap(rotation: Rotation, *, connect_dbt: Connect, lock_timeout_ms: int = 500
             leftover = retired(schema, rotation.rotation_id)
             if existing_schemas(conn, [leftover]):
                 conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(leftover)))
-        live = _relations(conn, live_schemas)
         relations = [sql.Identifier(schema, rel) for schema in live_schemas for rel in sorted(live[schema])]
         model_locks = [f"dataacuity.dbt:{schema}.{rel}" for schema in live_schemas for rel in sorted(live[schema])]
         last_error = None
@@ -579,35 +600,73 @@ def run(request: RotationRequest, run_id: str, connectors: Connectors) -> dict:
     return evidence
 
 
+def dag_step(step: str, info: dict, connectors: Connectors | None = None) -> dict:
+    """One task of the salt_rotation DAG (after `begin`): runs `step` for the rotation in `info`
+    unless the databases say it is done, and records a failure on the rotation row (.118)."""
+    connectors = connectors or Connectors.from_airflow()
+    current = get_rotation(info["rotation_id"], connect_compliance=connectors.compliance)
+    try:
+        swapped = warehouse_has_swapped(current, connect_dbt=connectors.dbt)
+        if step == "load_pending":
+            if swapped:
+                return {**info, "swapped": True}
+            states = load_pending(current, connect_admin=connectors.admin)
+            return {
+                **info,
+                "swapped": False,
+                "loaded": [[s.salt_family, s.salt_id, s.status, s.fingerprint] for s in states],
+            }
+        if step == "build_shadow":
+            return info if swapped else {**info, "build": build_shadow(current, connect_dbt=connectors.dbt)}
+        if step == "verify":
+            return info if swapped else {**info, "verification": verify_shadow(current, connect_dbt=connectors.dbt)}
+        if step == "swap":
+            if not swapped:
+                info = {**info, "swap": swap(current, connect_dbt=connectors.dbt)}
+            mark_swapped(
+                current, {k: v for k, v in info.items() if k != "loaded"}, connect_compliance=connectors.compliance
+            )
+            return info
+        if step == "complete":
+            return {**info, "complete": complete(current, connect_compliance=connectors.compliance)}
+        if step == "refresh_pushback":
+            return {**info, "hook": refresh_pushback_after_rotation(current)}
+        if step == "drop_retired":
+            return {**info, "dropped": drop_retired(current, connect_dbt=connectors.dbt)}
+        raise ValueError(f"unknown salt rotation step {step!r}")
+    except Exception as error:
+        note_error(
+            current.rotation_id, f"{step}: {type(error).__name__}: {error}", connect_compliance=connectors.compliance
+        )
+        raise
+
+
 # --------------------------------------------------------------------------- alerting
 
 
 def rotation_failed_alert(context) -> None:
-    """on_failure_callback of salt_rotation: a half-done rotation is an incident (P1). Never raises."""
-    try:
-        from dataacuity.alert_callbacks import notify
-        from dataacuity.alerting import Alert
+    """on_failure_callback of salt_rotation: a half-done rotation is an incident (P1). A refused
+    request (nothing changed) does not page. Delivery goes through the one ``notify``."""
+    from dataacuity.alerting import Alert, notify
 
-        ti = context.get("task_instance") or context.get("ti")
-        error = context.get("exception")
-        if isinstance(error, RotationRefused):
-            log.warning("rotation refused before anything changed (%s): no page", error)
-            return
-        log_url = getattr(ti, "log_url", "") or ""
-        notify(
-            [
-                Alert(
-                    labels={"alertname": ALERTNAME, "severity": "P1", "dag_id": "salt_rotation"},
-                    annotations={
-                        "summary": f"salt rotation failed at {getattr(ti, 'task_id', '?')}: analytics stays on the "
-                        "generation it was on; rerun the DAG to continue or abandon",
-                        "description": f"{type(error).__name__ if error else 'error'}: {str(error)[:800] if error else ''}",
-                        "run_id": str(getattr(ti, "run_id", "")),
-                        "log_url": log_url,
-                    },
-                    generator_url=log_url,
-                )
-            ]
-        )
-    except Exception:
-        log.exception("could not page %s", ALERTNAME)
+    ti = context.get("task_instance") or context.get("ti")
+    error = context.get("exception")
+    if isinstance(error, RotationRefused) or isinstance(getattr(error, "__cause__", None), RotationRefused):
+        log.warning("rotation refused before anything changed (%s): no page", error)
+        return
+    log_url = getattr(ti, "log_url", "") or ""
+    notify(
+        [
+            Alert(
+                labels={"alertname": ALERTNAME, "severity": "P1", "dag_id": "salt_rotation"},
+                annotations={
+                    "summary": f"salt rotation failed at {getattr(ti, 'task_id', '?')}: analytics stays on the "
+                    "generation it was on; rerun the DAG to continue or abandon",
+                    "description": f"{type(error).__name__ if error else 'error'}: {str(error)[:800] if error else ''}",
+                    "run_id": str(getattr(ti, "run_id", "")),
+                    "log_url": log_url,
+                },
+                generator_url=log_url,
+            )
+        ]
+    )

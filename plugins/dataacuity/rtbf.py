@@ -695,7 +695,7 @@ def _grains(links: Links, recomputes: Sequence[Recompute], needles: Needles) -> 
 def recompute_aggregates(links: Links, request_ids: Sequence[str], run_id: str) -> dict[str, int]:
     """Rebuild the aggregates the run's users counted in, once for all requests (dbt build runs the
     models' k-anonymity tests: a failure fails the step). Evidence per request."""
-    from dataacuity import dbt
+    from dataacuity.dbt_runner import run_dbt
 
     recomputes = aggregate_recomputes()
     grains_by_request = {}
@@ -717,7 +717,7 @@ def recompute_aggregates(links: Links, request_ids: Sequence[str], run_id: str) 
     args = ["build", "--select", *sorted(done)]
     if variables:
         args += ["--vars", json.dumps(variables)]
-    result = dbt.run_dbt(args)
+    result = run_dbt(args)
     if not result.ok:
         raise RuntimeError(
             f"recomputing {sorted(done)} failed (k-anonymity or another test?):\n" + result.output[-3000:]

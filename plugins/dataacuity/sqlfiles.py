@@ -8,11 +8,10 @@ always `sql.Identifier`, never pasted into the string).
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 from psycopg import sql
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "include" / "sql"
+from dataacuity.paths import SQL_DIR
 
 
 @cache

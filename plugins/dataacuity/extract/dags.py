@@ -8,7 +8,7 @@ from airflow.sdk import DAG
 
 from dataacuity.alert_callbacks import deadline_alert
 from dataacuity.assets import raw_asset
-from dataacuity.dag_defaults import default_args
+from dataacuity.dag_defaults import default_args, tags
 from dataacuity.extract.operators import ReplicaExtractOperator
 from dataacuity.registry import Registry, Source, load_registry
 
@@ -68,7 +68,7 @@ def build_extract_dag(source: Source) -> DAG:
         dagrun_timeout=timedelta(minutes=30),
         deadline=deadline_alert(dag_id, deadline_minutes(source), "ExtractDeadlineMissed"),
         default_args=default_args(),
-        tags=["extract", source.name, source.app],
+        tags=tags("extract", registry_names=(source.name, source.app)),
         doc_md=DOC_TEMPLATE.format(source_db=source.name, schedule=schedule, app=source.app, rows=rows),
     ) as dag:
         for table in source.tables:

@@ -1,0 +1,311 @@
+"""Salt rotation end to end (issue 8 §2) on the local topology, through the real salt_rotation DAG
+(dag.test), with live traffic landing on the primary and being extracted into raw the whole time,
+and an analyst session querying the marts in a loop.
+
+Checks: every pseudonym of every mart and intermediate relation changes; counts and joins hold;
+the retired key (captured before, as a superuser, for the test's own HMAC) produces no stored
+pseudonym and is destroyed on .118 and gone from .106; the analyst never saw a query mixing
+generations and was never refused; durable (erasure) references are unchanged. A failed rotation
+pages P1 and leaves analytics on the old generation; a wrong phrase changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import time
+import uuid
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from dataacuity import compliance, dbt_runner, rotation
+from tests.conftest import REPO
+from tests.security import support
+from tools import key_link
+
+CONF = {"family": "all", "requested_by": "test-suite", "confirm": rotation.CONFIRMATION}
+ANALYST_QUERY = """
+SELECT 'dim', user_hash FROM marts.dim_user_360_anon
+UNION ALL
+SELECT 'fct', f.user_hash FROM marts.fct_ledger_transactions_anon AS f
+JOIN marts.dim_user_360_anon AS d ON d.user_hash = f.user_hash
+"""
+
+
+@pytest.fixture(scope="module")
+def warehouse(topology, seeded_sources, tmp_path_factory):
+    """Raw landed, the key link installed, the marts built (whatever an earlier module built stays)."""
+    from tools.pipeline import extract_all
+
+    extract_all()
+    key_link.ensure_local_key_link()
+    result = dbt_runner.run_dbt(
+        ["build", "--select", "+dim_user_360_anon", "+fct_ledger_transactions_anon"],
+        target_path=tmp_path_factory.mktemp("dbt_target"),
+    )
+    assert result.ok, result.output[-4000:]
+
+
+@pytest.fixture
+def salt_rotation_dag(airflow_db, alertmanager, monkeypatch):
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv("AIRFLOW_CONN_ALERTMANAGER", alertmanager)
+    bag = DagBag(dag_folder=str(REPO / "dags" / "salt_rotation.py"))
+    assert bag.import_errors == {}
+    return bag.dags["salt_rotation"]
+
+
+def pseudonyms(topology) -> dict[str, set[str]]:
+    """Every stored pseudonym (*_hash column) of the shadowed schemas, per schema.relation.column."""
+    found: dict[str, set[str]] = {}
+    with support.connect(topology, "warehouse") as conn:
+        columns = conn.execute(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = ANY(%s) AND column_name LIKE '%%\\_hash'",
+            (list(rotation.SHADOWED_SCHEMAS),),
+        ).fetchall()
+        for schema, table, column in columns:
+            rows = conn.execute(
+                sql.SQL("SELECT DISTINCT {} FROM {} WHERE {} IS NOT NULL").format(
+                    sql.Identifier(column), sql.Identifier(schema, table), sql.Identifier(column)
+                )
+            ).fetchall()
+            found[f"{schema}.{table}.{column}"] = {row[0] for row in rows}
+    return found
+
+
+def orphan_facts(topology) -> tuple[int, object]:
+    """Ledger facts whose user_hash finds no user in int_users_anon (the join key of the marts)."""
+    with support.connect(topology, "warehouse") as conn:
+        return conn.execute(
+            "SELECT count(*), now() FROM marts.fct_ledger_transactions_anon AS f WHERE f.user_hash IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM intermediate.int_users_anon AS u WHERE u.user_hash = f.user_hash)"
+        ).fetchone()
+
+
+def state_snapshot(topology) -> dict:
+    with support.connect(topology, "compliance") as c118, support.connect(topology, "warehouse") as c106:
+        return {
+            "rotations": c118.execute("SELECT count(*) FROM compliance.key_rotation").fetchone()[0],
+            "salts": c118.execute(
+                "SELECT salt_id, status, fingerprint FROM compliance.salt_status ORDER BY 1"
+            ).fetchall(),
+            "copy": c106.execute(
+                "SELECT salt_id, status, fingerprint FROM compliance.hash_key_status ORDER BY 1"
+            ).fetchall(),
+            "schemas": c106.execute(
+                "SELECT nspname FROM pg_namespace WHERE nspname LIKE '%%\\_\\_%%' ORDER BY 1"
+            ).fetchall(),
+        }
+
+
+class Analyst(threading.Thread):
+    """analytics_user querying the marts in a loop; each result is classified by generation."""
+
+    def __init__(self, topology, old: set[str]):
+        super().__init__(daemon=True)
+        self.topology, self.old = topology, old
+        self.stop = threading.Event()
+        self.results: list[str] = []  # 'old', 'new' or 'MIXED'
+        self.errors: list[str] = []
+        self.slowest = 0.0
+
+    def run(self) -> None:
+        with psycopg.connect(
+            self.topology.dsn("warehouse", "data_warehouse", "analytics_user"), autocommit=True
+        ) as conn:
+            while not self.stop.is_set():
+                started = time.monotonic()
+                try:
+                    rows = conn.execute(ANALYST_QUERY).fetchall()
+                except psycopg.Error as error:
+                    self.errors.append(str(error))
+                    continue
+                self.slowest = max(self.slowest, time.monotonic() - started)
+                generations = {row[1] in self.old for row in rows}
+                self.results.append("MIXED" if len(generations) > 1 else ("old" if generations == {True} else "new"))
+                time.sleep(0.02)
+
+
+class Ingestion(threading.Thread):
+    """Live traffic on the primary and extracts of it into raw, until stopped."""
+
+    def __init__(self, topology, registry):
+        super().__init__(daemon=True)
+        self.topology, self.registry = topology, registry
+        self.stop = threading.Event()
+        self.batches = 0
+        self.errors: list[str] = []
+
+    def run(self) -> None:
+        from tools import seed_sources
+        from tools.pipeline import extract_all
+
+        while not self.stop.is_set():
+            try:
+                seed_sources.live_traffic(
+                    lambda db: self.topology.dsn("primary", db), self.registry, seconds=2, rows_per_second=20
+                )
+                self.topology.wait_for_replica()
+                extract_all(self.registry, sources=["auth_db", "ledger_db"])
+                self.batches += 1
+            except Exception as error:  # reported by the test
+                self.errors.append(f"{type(error).__name__}: {error}")
+                time.sleep(0.5)
+
+
+def test_a_wrong_phrase_is_refused_before_anything_changes(topology, warehouse, salt_rotation_dag):
+    from airflow.sdk.exceptions import ParamValidationError
+
+    from dataacuity.rotation import RotationRefused, parse_request
+
+    before = state_snapshot(topology)
+    with pytest.raises(ParamValidationError, match="confirm"):
+        salt_rotation_dag.test(run_conf={**CONF, "reason": "test: wrong phrase", "confirm": "rotate salts"})
+    # the task re-checks too (a conf that reached it some other way)
+    with pytest.raises(RotationRefused, match="confirmation"):
+        parse_request({**CONF, "reason": "test: wrong phrase", "confirm": "ROTATE SALT"})
+    assert state_snapshot(topology) == before
+
+
+def test_rotation_end_to_end_with_live_traffic_and_an_analyst(topology, registry, warehouse, salt_rotation_dag):
+    with support.connect(topology, "compliance") as c118:
+        old_user_key = bytes(
+            c118.execute(
+                "SELECT salt FROM compliance.salts WHERE salt_family = 'user' AND status = 'active'"
+            ).fetchone()[0]
+        )
+        old_ids = [r[0] for r in c118.execute("SELECT salt_id FROM compliance.salt_status WHERE status = 'active'")]
+    with support.connect(topology, "warehouse") as c106:
+        erasure_before = c106.execute("SELECT compliance.hash_erasure('42')").fetchone()[0]
+        user_ids = [str(r[0]) for r in c106.execute("SELECT DISTINCT id FROM raw.auth_db__users")]
+    before = pseudonyms(topology)
+    old_all = set().union(*before.values())
+    orphans_before, started_at = orphan_facts(topology)
+    assert old_all and any(k.startswith("marts.") for k in before)
+
+    ingestion, analyst = Ingestion(topology, registry), Analyst(topology, old_all)
+    ingestion.start()
+    analyst.start()
+    try:
+        time.sleep(1)
+        run = salt_rotation_dag.test(run_conf={**CONF, "reason": f"test {uuid.uuid4().hex[:6]}: end to end"})
+        time.sleep(1)  # the analyst keeps querying the new generation for a moment
+    finally:
+        analyst.stop.set()
+        ingestion.stop.set()
+        analyst.join(30)
+        ingestion.join(60)
+    assert run.state == "success"
+
+    # the analyst: never refused, every answer from ONE generation, both generations seen
+    assert analyst.errors == []
+    assert "MIXED" not in analyst.results
+    assert "old" in analyst.results and "new" in analyst.results, analyst.results[-5:]
+    assert ingestion.errors == [] and ingestion.batches >= 1
+
+    # every stored pseudonym changed; nothing from the old generation remains
+    after = pseudonyms(topology)
+    assert set(after) == set(before)
+    for column, values in after.items():
+        assert values, column
+        assert not values & before[column], f"{column} still holds old-generation pseudonyms"
+    # the retired key (independent HMAC here) produces no stored pseudonym
+    old_user_hashes = {hmac.new(old_user_key, i.encode(), hashlib.sha256).hexdigest() for i in user_ids}
+    assert old_user_hashes & old_all  # sanity: the old marts were made with that key
+    assert not old_user_hashes & set().union(*after.values())
+
+    with support.connect(topology, "compliance") as c118, support.connect(topology, "warehouse") as c106:
+        # .118: the old generations are retired with who/when/why and their bytes destroyed
+        retired = c118.execute(
+            "SELECT salt_id, status, retired_by, rotation_reason, salt IS NULL, destroyed_at IS NOT NULL "
+            "FROM compliance.salts WHERE salt_id = ANY(%s) ORDER BY 1",
+            (old_ids,),
+        ).fetchall()
+        row = c118.execute(
+            "SELECT status, requested_by, retired_salt_ids, evidence FROM compliance.key_rotation ORDER BY rotation_id DESC LIMIT 1"
+        ).fetchone()
+        # .106: the old keys are gone, the copy matches .118, no pending generation is left
+        copy_ids = {r[0] for r in c106.execute("SELECT salt_id FROM compliance.hash_keys")}
+        assert compliance.keys_in_sync(c106, c118)
+        assert c106.execute("SELECT compliance.hash_erasure('42')").fetchone()[0] == erasure_before
+        leftovers = c106.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE '%%\\_\\_rotation' OR nspname LIKE '%%\\_\\_retired\\_%%'"
+        ).fetchall()
+        new_users = c106.execute(
+            "SELECT count(*) FROM raw.auth_db__users WHERE _extracted_at > %s", (started_at,)
+        ).fetchone()[0]
+    rotated_families = set(compliance.ROTATING_FAMILIES)
+    assert {r[0] for r in retired} == set(old_ids)
+    for salt_id, status, retired_by, reason, destroyed, destroyed_at in retired:
+        family_rotated = status == "retired"
+        if family_rotated:
+            assert retired_by == "test-suite" and reason.startswith("test ") and destroyed and destroyed_at, salt_id
+    assert sum(1 for r in retired if r[1] == "retired") == len(rotated_families)
+    assert not copy_ids & {r[0] for r in retired if r[1] == "retired"}
+    assert leftovers == []
+    status, requested_by, retired_ids, evidence = row
+    assert status == "completed" and requested_by == "test-suite" and len(retired_ids) == len(rotated_families)
+    verification = evidence["verification"]
+    assert verification["pseudonym_columns_checked"] > 0
+    for name, counts in verification["relations"].items():
+        assert abs(counts["live"] - counts["shadow"]) <= counts["extracted_since_live_build"], name
+    assert evidence["swap"]["swap_attempts"] >= 1 and evidence["swap"]["swap_blocking_ms"] < 5000
+    # joins hold: ledger facts find their user as before (give or take users extracted meanwhile)
+    orphans_after, _ = orphan_facts(topology)
+    assert orphans_after <= orphans_before + new_users, (orphans_before, orphans_after, new_users)
+
+
+def test_a_failed_rotation_pages_and_leaves_analytics_on_the_old_generation(
+    topology, warehouse, salt_rotation_dag, webhook
+):
+    """.118 unreachable when the warehouse loads the new generation: P1 page, analytics untouched,
+    the error on the rotation row; a rerun continues the same rotation; abandoning starts clean."""
+    before = pseudonyms(topology)
+    with support.connect(topology, "warehouse") as su:
+        su.execute("ALTER SERVER compliance_118 OPTIONS (SET port '1')")
+        su.execute("SELECT postgres_fdw_disconnect_all()")
+    try:
+        run = salt_rotation_dag.test(run_conf={**CONF, "family": "device", "reason": "test: failure path"})
+    finally:
+        with support.connect(topology, "warehouse") as su:
+            su.execute(
+                sql.SQL("ALTER SERVER compliance_118 OPTIONS (SET port {})").format(
+                    sql.Literal(str(topology.port("compliance")))
+                )
+            )
+    assert run.state == "failed"
+    (page,) = webhook.wait("/pager", alertname=rotation.ALERTNAME)
+    assert page["labels"]["severity"] == "P1" and "load_pending" in page["annotations"]["summary"]
+    assert pseudonyms(topology) == before  # analytics untouched, on the old generation
+    with support.connect(topology, "compliance") as c118:
+        rotation_id, status, last_error = c118.execute(
+            "SELECT rotation_id, status, last_error FROM compliance.key_rotation ORDER BY rotation_id DESC LIMIT 1"
+        ).fetchone()
+    assert status == "building" and last_error.startswith("load_pending:")
+    with support.connect(topology, "warehouse") as c106:
+        assert not rotation.rotation_in_progress(c106)  # nothing pending was loaded: transform runs on
+    # the open rotation is resumed, not duplicated, by the next request for the same family
+    connectors = rotation.Connectors.from_airflow()
+    request = rotation.parse_request({**CONF, "family": "device", "reason": "test: rerun continues"})
+    assert rotation.begin(request, "rerun", connect_compliance=connectors.compliance).rotation_id == rotation_id
+    # ... and abandoning it starts clean
+    current = rotation.get_rotation(rotation_id, connect_compliance=connectors.compliance)
+    rotation.abandon(
+        current,
+        "test: starting clean",
+        connect_compliance=connectors.compliance,
+        connect_admin=connectors.admin,
+        connect_dbt=connectors.dbt,
+    )
+    with support.connect(topology, "compliance") as c118:
+        assert (
+            c118.execute(
+                "SELECT status FROM compliance.key_rotation WHERE rotation_id = %s", (rotation_id,)
+            ).fetchone()[0]
+            == "abandoned"
+        )
+        assert c118.execute("SELECT count(*) FROM compliance.salt_status WHERE status = 'pending'").fetchone()[0] == 0
