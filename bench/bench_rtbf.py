@@ -24,7 +24,7 @@ from dataacuity import rtbf
 from dataacuity.registry import load_registry
 from tools import topology
 
-USER_ID = 900_000_001  # never a real user
+USER_ID = 1_900_000_001  # never a real user
 ROWS_PER_USER = 25
 REGISTRY = """
 sources:
@@ -51,7 +51,8 @@ def _build(rows: int) -> None:
         _drop(conn)
         conn.execute("SET ROLE etl_writer")
         conn.execute(
-            "CREATE TABLE raw.bench_rtbf__events AS SELECT g AS id, (g %% %s) + 1 AS user_id,"
+            # user ids far above any real one: the bench never touches (or is scanned as) a real user
+            "CREATE TABLE raw.bench_rtbf__events AS SELECT g AS id, 2000000000 + (g %% %s) AS user_id,"
             " 'u' || ((g %% %s) + 1) || '@bench.invalid' AS email, now() AS updated_at, now() AS _extracted_at"
             " FROM generate_series(1, %s) AS g",
             (users, users, rows),
