@@ -1,5 +1,5 @@
 -- One bounded batch of raw rows past retention (by tuple id: each batch is a short transaction).
--- {hold_filter} keeps the rows of users under legal hold.
+-- The hold filter (retention/hold_filter.sql) keeps the rows of users under legal hold.
 DELETE FROM {raw}
 WHERE ctid = ANY (ARRAY(
     SELECT ctid FROM {raw}
