@@ -46,9 +46,10 @@ def main() -> int:
         bench_transform = None
     if bench_transform is not None:
         figures += bench_transform.run(with_10m=not quick)
-    from bench import bench_rotation
+    from bench import bench_rotation, bench_rtbf
 
     figures += bench_rotation.run(users=100_000 if quick else 1_000_000)
+    figures += bench_rtbf.run(with_10m=not quick)
     if not quick:
         import tempfile
 

@@ -67,6 +67,18 @@ SAMPLE_CALLS: dict[str, tuple[str, bool]] = {
     "compliance.audit_vault_access(text,text,text[],text)": ("'x', 'email', ARRAY['tok'], 'tokenise'", True),
     "vault_link.dblink_connect_u(text)": ("'dbname=compliance'", True),
     "vault_link.dblink_connect_u(text,text)": ("'probe', 'dbname=compliance'", True),
+    # right to be forgotten (issue 9): .118
+    "compliance.rtbf_ref(text,text)": ("'phone', '+27 82 123 4567'", True),
+    "compliance.rtbf_seal(text)": ("'attack-probe'", False),
+    "compliance.rtbf_unseal(bytea)": ("'\\x00'::bytea", True),
+    "compliance.rtbf_user_pseudonyms(text)": ("'42'", True),
+    "compliance.rtbf_value_pseudonyms(text,text[])": ("'phone', ARRAY['0821234567']", True),
+    "compliance.rtbf_vault_tokens(text,text[])": ("'email', ARRAY['attack.probe@example.co.za']", True),
+    "compliance.rtbf_erase_vault_tokens(text[])": ("ARRAY['tok_none_00']", True),
+    # .106
+    "compliance.refresh_rtbf_tombstones()": ("", True),
+    "compliance.rtbf_forgotten_among(text,text[])": ("'user', ARRAY['42']", True),
+    "compliance.rtbf_has_tombstones()": ("", True),
 }
 
 # Planted in every writable schema. Each bumps <schema>.da_fired when it runs.

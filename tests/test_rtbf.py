@@ -1,0 +1,480 @@
+"""Right to be forgotten (issue 9): rtbf_cascade under dag.test against the real topology, real dbt.
+
+One module-scoped world: three subject users created on the app primary, each present in every
+user-linked source table (plus a contact row of another user naming the subject's phone), landed
+by the real extract, transformed by a real `dbt build`, planted in ml/analytics tables, a push-back
+table in analytics_db and the token vault. Then, in order: the cascade end to end, its idempotent
+rerun, resurrection (more extracts, a transform run, a full refresh), the SLA page, a crash midway
+(SIGKILL between layers) and a legal hold that pauses and, after the daily sweep, resumes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from dataacuity import rtbf
+from dataacuity.dbt_runner import run_dbt
+from tests.conftest import REPO, superuser_connect
+
+PUSHBACK_TABLE = ("ledger", "rtbf_probe_user_summary")
+RUN = uuid.uuid4().hex[:8].upper()  # request ids are never reused: one set per test session
+MAIN, CRASH, HOLD, AGED = (f"DSAR-{RUN}-{name}" for name in ("MAIN", "CRASH", "HOLD", "AGED"))
+
+
+# --------------------------------------------------------------------------- the world
+
+
+def _sa_id(rng: random.Random) -> str:
+    from tools.seed.people import make_sa_id_number
+
+    return make_sa_id_number(rng, datetime(1990, 5, 17).date(), female=rng.random() < 0.5)
+
+
+def _create_subject(registry, rng: random.Random, tag: str) -> dict:
+    """A new auth_db user, then one row of every other user-linked table reassigned to them."""
+    email = f"rtbf.{tag}.{rng.randrange(10**9)}@example.co.za"
+    phone = f"+2782{rng.randrange(10**7):07d}"
+    sa_id = _sa_id(rng)
+    with superuser_connect("primary", "auth_db") as conn:
+        (user_id,) = conn.execute(
+            "INSERT INTO users (public_id, first_name, last_name, email, phone, sa_id_number, date_of_birth,"
+            " city, province, country_code, status, created_at, updated_at)"
+            " VALUES (gen_random_uuid(), 'Forget', 'Me', %s, %s, %s, '1990-05-17', 'Pretoria', 'Gauteng', 'ZA',"
+            " 'active', now() - interval '30 days', now()) RETURNING id",
+            (email, phone, sa_id),
+        ).fetchone()
+    values = {"email": email, "phone": phone, "id_number": sa_id}
+    for table in registry.user_linked_tables():
+        if (table.source_db, table.name) == (rtbf.IDENTITY_SOURCE, rtbf.IDENTITY_TABLE):
+            continue
+        sets = [f"{table.user_column} = %(uid)s"]
+        sets += [f"{c} = %({cls})s" for c, cls in table.pii.items() if cls in values]
+        if table.cursor:
+            sets.append(f"{table.cursor} = now()")
+        pk = table.primary_key[0]
+        with superuser_connect("primary", table.source_db) as conn:
+            for _attempt in range(5):
+                try:
+                    with conn.transaction():
+                        conn.execute(
+                            f"UPDATE {table.name} SET {', '.join(sets)} WHERE {pk} = ("
+                            f" SELECT {pk} FROM {table.name} WHERE {table.user_column} IS DISTINCT FROM %(uid)s"
+                            " ORDER BY random() LIMIT 1)",
+                            {"uid": user_id, **values},
+                        )
+                    break
+                except Exception:  # a unique (merchant, day) clash: another row
+                    continue
+            else:
+                raise AssertionError(f"could not give {table.key} a row of the subject")
+    # another user's contact names the subject's phone (must be blanked, not deleted)
+    with superuser_connect("primary", "txtme_db") as conn:
+        conn.execute(
+            "UPDATE contacts SET phone = %s, updated_at = now() WHERE id = ("
+            " SELECT id FROM contacts WHERE owner_user_id <> %s ORDER BY random() LIMIT 1)",
+            (phone.replace("+27", "0"), user_id),
+        )
+    return {"user_id": str(user_id), "identifiers": {"email": [email], "phone": [phone], "id_number": [sa_id]}}
+
+
+def _links():
+    return rtbf.Links.from_airflow()
+
+
+@pytest.fixture(scope="module")
+def world(topology, seeded_sources, registry, airflow_db):
+    from tools import key_link
+    from tools.pipeline import extract_all
+
+    rng = random.Random()
+    subjects = {name: _create_subject(registry, rng, name) for name in ("main", "crash", "hold")}
+    topology.wait_for_replica()
+    extract_all(registry)
+    key_link.ensure_local_key_link()
+    build = run_dbt(["run"])  # the models (their tests are test_dbt_build's business)
+    assert build.ok, build.output[-4000:]
+    with superuser_connect("compliance", "compliance") as conn:
+        for subject in subjects.values():
+            conn.execute("SET ROLE compliance_admin")
+            subject["tokens"] = [
+                conn.execute(
+                    "SELECT compliance.tokenise('email', %s)", (subject["identifiers"]["email"][0],)
+                ).fetchone()[0],
+                conn.execute(
+                    "SELECT compliance.tokenise('phone', %s)", (subject["identifiers"]["phone"][0],)
+                ).fetchone()[0],
+            ]
+            conn.execute("RESET ROLE")
+    ids = [int(s["user_id"]) for s in subjects.values()]
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        conn.execute("SET ROLE dbt_writer")
+        conn.execute("DROP TABLE IF EXISTS ml.rtbf_probe_features, analytics.rtbf_probe_contacts")
+        conn.execute(
+            "CREATE TABLE ml.rtbf_probe_features AS SELECT user_hash, random() AS churn_score"
+            " FROM intermediate.int_users_anon"
+        )
+        conn.execute("CREATE TABLE analytics.rtbf_probe_contacts (contact_token text, note text)")
+        for subject in subjects.values():
+            conn.execute(
+                "INSERT INTO analytics.rtbf_probe_contacts VALUES (%s, 'planted'), ('tok_email_other', 'kept')",
+                (subject["tokens"][0],),
+            )
+    with superuser_connect("primary", "analytics_db") as conn:
+        conn.execute("SET ROLE pushback_writer")
+        conn.execute(f"DROP TABLE IF EXISTS {'.'.join(PUSHBACK_TABLE)}")
+        conn.execute(f"CREATE TABLE {'.'.join(PUSHBACK_TABLE)} (user_id bigint PRIMARY KEY, transactions int)")
+        conn.execute(
+            f"INSERT INTO {'.'.join(PUSHBACK_TABLE)} SELECT u, 3 FROM unnest(%s::bigint[] || ARRAY[1, 2]::bigint[]) AS u"
+            " ON CONFLICT DO NOTHING",
+            (ids,),
+        )
+    yield subjects
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        conn.execute("DROP TABLE IF EXISTS ml.rtbf_probe_features, analytics.rtbf_probe_contacts")
+    with superuser_connect("primary", "analytics_db") as conn:
+        conn.execute(f"DROP TABLE IF EXISTS {'.'.join(PUSHBACK_TABLE)}")
+
+
+@pytest.fixture(scope="module")
+def cascade_dag(airflow_db, alertmanager):
+    from airflow.dag_processing.dagbag import DagBag
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AIRFLOW_CONN_ALERTMANAGER", alertmanager)  # pages go to the test's receiver
+        bag = DagBag(dag_folder=str(REPO / "dags" / "rtbf_cascade.py"))
+        assert bag.import_errors == {}
+        yield bag.dags[rtbf.DAG_ID]
+
+
+def conf(subject: dict, request_id: str, days_ago: float = 1) -> dict:
+    at = datetime.now(UTC) - timedelta(days=days_ago)
+    return {
+        "user_id": subject["user_id"],
+        "request_id": request_id,
+        "requested_at": at.isoformat(),
+        "requested_by": "compliance officer (test)",
+    }
+
+
+def raw_rows_of(registry, user_id: str) -> dict[str, int]:
+    out = {}
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        for table in registry.user_linked_tables():
+            out[table.key] = conn.execute(
+                f"SELECT count(*) FROM raw.{table.raw_table} WHERE {table.user_column} = %s",
+                (int(user_id),),
+            ).fetchone()[0]
+    return out
+
+
+def request_row(request_id: str) -> dict:
+    with superuser_connect("compliance", "compliance") as conn:
+        row = conn.execute(
+            "SELECT status, subject_ref, subject_sealed IS NOT NULL, cascaded_at, closed_at"
+            " FROM compliance.rtbf_request WHERE request_id = %s",
+            (request_id,),
+        ).fetchone()
+    return dict(zip(("status", "subject_ref", "sealed", "cascaded_at", "closed_at"), row, strict=True))
+
+
+def evidence_of(request_id: str, run_id: str | None = None) -> list[dict]:
+    rows = rtbf.evidence(_links(), request_id)
+    return [r for r in rows if run_id is None or r["run_id"] == run_id]
+
+
+def scan(subject: dict):
+    needles = rtbf.needles_for(_links(), subject["user_id"], subject["identifiers"])
+    return rtbf.zero_residual_scan(_links(), {"check": needles})
+
+
+def agg_days_total(days: list[str]) -> int:
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        return conn.execute(
+            "SELECT coalesce(sum(user_count), 0) FROM marts.agg_revenue_daily_app_country"
+            " WHERE revenue_date = ANY(%s::date[])",
+            (days,),
+        ).fetchone()[0]
+
+
+def revenue_days_of(subject: dict) -> list[str]:
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        return [
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT event_date::text FROM intermediate.int_revenue_events"
+                " WHERE user_hash = compliance.hash_user(%s::text)",
+                (subject["user_id"],),
+            )
+        ]
+
+
+# --------------------------------------------------------------------------- the cascade
+
+
+def test_cascade_removes_the_user_from_every_layer_with_evidence(world, cascade_dag, registry):
+    subject = world["main"]
+    before = raw_rows_of(registry, subject["user_id"])
+    assert all(count >= 1 for count in before.values()), before  # present in every user-linked table
+    days = revenue_days_of(subject)
+    assert days, "the subject has revenue events"
+    agg_before = agg_days_total(days)
+    assert not scan(subject).clean  # the scan sees them before
+
+    run = cascade_dag.test(run_conf=conf(subject, MAIN))
+    assert run.state == "success"
+
+    # gone from raw (every registry table), and the zero-residual scan of every table is clean
+    assert set(raw_rows_of(registry, subject["user_id"]).values()) == {0}
+    result = scan(subject)
+    assert result.clean, (result.hits, result.unreadable)
+    assert result.tables_scanned > 80
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM ml.rtbf_probe_features WHERE user_hash = compliance.hash_user(%s::text)",
+                (subject["user_id"],),
+            ).fetchone()[0]
+            == 0
+        )
+        assert conn.execute("SELECT count(*) FROM ml.rtbf_probe_features").fetchone()[0] > 0  # others kept
+        notes = dict(conn.execute("SELECT note, count(contact_token) FROM analytics.rtbf_probe_contacts GROUP BY note"))
+        assert notes["kept"] >= 1
+    with superuser_connect("compliance", "compliance") as conn:
+        vault = conn.execute(
+            "SELECT count(*) FROM compliance.token_vault WHERE token = ANY(%s)", (subject["tokens"],)
+        ).fetchone()[0]
+        assert vault == 0
+    with superuser_connect("primary", "analytics_db") as conn:
+        assert (
+            conn.execute(
+                f"SELECT count(*) FROM {'.'.join(PUSHBACK_TABLE)} WHERE user_id = %s", (int(subject["user_id"]),)
+            ).fetchone()[0]
+            == 0
+        )
+    # the other user's contact that named the subject's phone was blanked, not deleted
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        phone_variants = rtbf.phone_variants(subject["identifiers"]["phone"][0])
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM raw.txtme_db__contacts WHERE phone = ANY(%s)", (phone_variants,)
+            ).fetchone()[0]
+            == 0
+        )
+
+    # evidence per layer and table, with the run
+    rows = evidence_of(MAIN, run.run_id)
+    removed = {(r["layer"], r["target"].split("(")[0]) for r in rows if r["rows_affected"] > 0}
+    for table in registry.user_linked_tables():
+        assert ("raw", f"raw.{table.raw_table}") in removed, table.key
+    layers = {layer for layer, _target in removed}
+    assert {"raw", "intermediate", "marts", "ml", "analytics", "pushback", "vault", "aggregate"} <= layers
+    # the aggregates that counted them were recomputed for those days (and k-anonymity held: the
+    # recompute runs the models' tests; checked again here)
+    assert agg_days_total(days) < agg_before
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        k_tests = conn.execute(
+            "SELECT model_name, status FROM dbt_artifacts.test_results WHERE test_type = 'k_anonymity'"
+            " AND completed_at > now() - interval '30 minutes' ORDER BY completed_at DESC"
+        ).fetchall()
+    assert {m for m, _s in k_tests} >= {"agg_revenue_daily_app_country", "dim_user_360_anon"}
+    assert {s for _m, s in k_tests} == {"pass"}
+
+    # closing record, confirmation for the app team, sealed subject wiped; nothing identifies the user
+    req = request_row(MAIN)
+    assert req["status"] == "closed" and not req["sealed"] and req["closed_at"]
+    with superuser_connect("compliance", "compliance") as conn:
+        completion = conn.execute(
+            "SELECT user_ref, evidence FROM compliance.deletion_completion WHERE request_id = %s", (MAIN,)
+        ).fetchone()
+        assert completion[0] == req["subject_ref"] and completion[1]["rows_removed"] > 0
+        assert conn.execute(
+            "SELECT status FROM compliance.rtbf_confirmation_outbox WHERE request_id = %s", (MAIN,)
+        ).fetchone() == ("pending",)
+        dump = json.dumps(
+            [
+                list(row)
+                for table in (
+                    "rtbf_tombstone",
+                    "rtbf_request",
+                    "rtbf_event",
+                    "rtbf_evidence",
+                    "deletion_completion",
+                    "rtbf_confirmation_outbox",
+                    "legal_hold",
+                )
+                for row in conn.execute(f"SELECT t::text FROM compliance.{table} AS t")
+            ]
+        )
+        for table in ("rtbf_tombstone", "rtbf_request", "rtbf_event", "rtbf_evidence", "deletion_completion"):
+            as_field = conn.execute(
+                f"SELECT count(*) FROM compliance.{table} AS t WHERE t::text ~ ('[(,]' || %s || '[),]')",
+                (subject["user_id"],),
+            ).fetchone()[0]
+            assert as_field == 0, f"the user id is a field of compliance.{table}"
+    plain = [subject["user_id"], *(v for vs in subject["identifiers"].values() for v in vs)]
+    unkeyed = [hashlib.sha256(v.encode()).hexdigest() for v in plain]
+    for value in [*(v for v in plain if len(v) > 4), *unkeyed]:
+        assert value not in dump
+    assert req["subject_ref"] not in unkeyed  # keyed, not a plain hash of the id
+
+
+def test_a_second_run_finds_nothing_and_records_that(world, cascade_dag):
+    run = cascade_dag.test(run_conf=conf(world["main"], MAIN))
+    assert run.state == "success"
+    rows = evidence_of(MAIN, run.run_id)
+    assert rows and all(r["rows_affected"] == 0 for r in rows if r["action"] in ("deleted", "redacted"))
+    assert request_row(MAIN)["status"] == "closed"
+    with superuser_connect("compliance", "compliance") as conn:
+        events = [
+            r[0]
+            for r in conn.execute(
+                "SELECT event FROM compliance.rtbf_event WHERE request_id = %s AND run_id = %s ORDER BY at",
+                (MAIN, run.run_id),
+            )
+        ]
+    assert events[0] == "reopened_for_verification" and events[-1] == "closed"
+
+
+def test_a_request_id_is_never_reused_for_another_user(world, cascade_dag):
+    run = cascade_dag.test(run_conf=conf(world["crash"], MAIN))
+    assert run.state == "failed"
+    assert request_row(MAIN)["status"] == "closed"
+
+
+def test_the_user_never_comes_back(world, registry):
+    """The app still holds their rows and keeps writing: more extracts, a transform run and a
+    full refresh later they are still absent everywhere."""
+    from tools.pipeline import extract_all
+
+    subject = world["main"]
+    uid = int(subject["user_id"])
+    with superuser_connect("primary", "ledger_db") as conn:  # new activity of the forgotten user
+        conn.execute("UPDATE transactions SET updated_at = now() WHERE user_id = %s", (uid,))
+        conn.execute(
+            "UPDATE transactions SET user_id = %s, updated_at = now() WHERE id = (SELECT min(id) FROM transactions WHERE user_id <> %s)",
+            (uid, uid),
+        )
+    with superuser_connect("primary", "txtme_db") as conn:  # someone else saves their number again
+        conn.execute(
+            "UPDATE contacts SET phone = %s, updated_at = now() WHERE id = (SELECT max(id) FROM contacts WHERE owner_user_id <> %s)",
+            (subject["identifiers"]["phone"][0], uid),
+        )
+    from tools import topology
+
+    topology.wait_for_replica()
+    extract_all(registry)
+    assert set(raw_rows_of(registry, subject["user_id"]).values()) == {0}
+    incremental = run_dbt(["run"])
+    assert incremental.ok, incremental.output[-3000:]
+    full = run_dbt(["run", "--full-refresh", "--select", "intermediate", "marts"])
+    assert full.ok, full.output[-3000:]
+    result = scan(subject)
+    assert result.clean, (result.hits, result.unreadable)
+
+
+# --------------------------------------------------------------------------- SLA, crash, legal hold
+
+
+def test_an_aged_request_pages_rtbf_sla_at_risk_without_identifiers(world, webhook, alertmanager, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_ALERTMANAGER", alertmanager)
+    old = rtbf.RequestInput(AGED, "987654321012", datetime.now(UTC) - timedelta(days=6), "test")
+    rtbf.register(_links(), old, "test")
+    report = rtbf.check_sla(_links())
+    assert AGED in [r["request_id"] for r in report["at_risk"]]
+    webhook.wait("/pager", alertname="RTBFSlaAtRisk")
+    deadline = time.monotonic() + 30  # an earlier sla_check may have paged already: find ours
+    while not [p for p in webhook.alerts("/pager", alertname="RTBFSlaAtRisk") if AGED in json.dumps(p)]:
+        assert time.monotonic() < deadline, "no RTBFSlaAtRisk page names the aged request"
+        time.sleep(0.5)
+    (page, *_rest) = [p for p in webhook.alerts("/pager", alertname="RTBFSlaAtRisk") if AGED in json.dumps(p)]
+    text = json.dumps(page)
+    assert AGED in text
+    assert "987654321012" not in text
+    for subject in world.values():
+        for values in subject["identifiers"].values():
+            assert values[0] not in text
+
+
+def test_a_crash_between_layers_leaves_nothing_unrecorded(world, cascade_dag, registry):
+    subject = world["crash"]
+    request = rtbf.validate_request(conf(subject, CRASH))
+    rtbf.register(_links(), request, "test")
+    env = {**os.environ, rtbf.PAUSE_AFTER_LAYER_ENV: "raw", "PYTHONPATH": f"{REPO / 'plugins'}:{REPO}"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dataacuity.rtbf", "process", CRASH, "--run-id", "crashed-run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 180
+    for line in proc.stdout:
+        if "RTBF-PAUSED-AFTER raw" in line:
+            break
+        assert time.monotonic() < deadline
+    os.kill(proc.pid, signal.SIGKILL)  # killed between raw and the dbt layers
+    proc.wait()
+    assert set(raw_rows_of(registry, subject["user_id"]).values()) == {0}  # raw deletions committed
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        unshipped = conn.execute(
+            "SELECT count(*), sum(rows_affected) FROM rtbf.erasure_journal WHERE request_id = %s AND shipped_at IS NULL",
+            (CRASH,),
+        ).fetchone()
+    assert unshipped[0] > 0 and unshipped[1] > 0  # journaled with the deletes, not yet evidence
+
+    run = cascade_dag.test(run_conf=conf(subject, CRASH))
+    assert run.state == "success"
+    crashed = evidence_of(CRASH, "crashed-run")
+    assert {r["target"].split("(")[0] for r in crashed if r["layer"] == "raw" and r["rows_affected"]} >= {
+        f"raw.{t.raw_table}" for t in registry.user_linked_tables()
+    }
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        assert conn.execute("SELECT count(*) FROM rtbf.erasure_journal WHERE shipped_at IS NULL").fetchone()[0] == 0
+    assert request_row(CRASH)["status"] == "closed"
+    assert scan(subject).clean
+
+
+def test_legal_hold_pauses_and_the_sweep_resumes_after_it_is_lifted(world, cascade_dag, registry):
+    subject = world["hold"]
+    hold_id = rtbf.place_hold(
+        _links(), subject["user_id"], "CASE-2026-117", "legal (test)", "preservation order in litigation"
+    )
+    assert hold_id
+    run = cascade_dag.test(run_conf=conf(subject, HOLD))
+    assert run.state == "success"
+    assert request_row(HOLD)["status"] == "held"
+    assert all(count >= 1 for count in raw_rows_of(registry, subject["user_id"]).values())  # nothing deleted
+    report = rtbf.sla_report(_links())
+    assert HOLD in [r["request_id"] for r in report["held"]]
+    assert HOLD not in [r["request_id"] for r in report["at_risk"] + report["on_track"]]
+
+    assert rtbf.lift_hold(_links(), subject["user_id"], "legal (test)", "case settled") == [hold_id]
+    # the daily run (empty form): soft-deleted users + every open request. dag.test() would reuse
+    # the params of the DAG object's last run, so the empty form is passed explicitly.
+    sweep = cascade_dag.test(run_conf=dict.fromkeys(("user_id", "request_id", "requested_at", "requested_by")))
+    assert sweep.state == "success"
+    assert request_row(HOLD)["status"] == "closed"
+    assert set(raw_rows_of(registry, subject["user_id"]).values()) == {0}
+    with superuser_connect("compliance", "compliance") as conn:
+        events = [
+            r[0]
+            for r in conn.execute(
+                "SELECT event FROM compliance.rtbf_event WHERE request_id = %s ORDER BY at, event_id", (HOLD,)
+            )
+        ]
+    assert events[:2] == ["registered", "held"] and "resumed" in events and events[-1] == "closed"
+    # the sweep also forgot every user soft-deleted in auth_db
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        assert conn.execute("SELECT count(*) FROM raw.auth_db__users WHERE deleted_at IS NOT NULL").fetchone()[0] == 0
+    assert request_row(AGED)["status"] == "closed"
