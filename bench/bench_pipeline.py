@@ -32,6 +32,7 @@ from pathlib import Path
 
 import psycopg
 
+from bench import figure
 from dataacuity import dbt
 from dataacuity.dbt_runner import run_dbt
 from dataacuity.pushback import load_pushback_config
@@ -45,16 +46,7 @@ TRAFFIC_SECONDS = 60
 
 def _figure(name, value, baseline, target, meets, note="", unit="s") -> dict:
     print(f"FIGURE {name}: {value} (baseline {baseline}, target {target}) {note}", file=sys.stderr, flush=True)
-    return {
-        "name": name,
-        "value": round(value, 3),
-        "unit": unit,
-        "baseline": None if baseline is None else round(baseline, 3),
-        "ratio": None if not baseline else round(value / baseline, 2),
-        "target": target,
-        "meets_target": meets,
-        "note": note,
-    }
+    return figure(name, value, baseline, target, meets, note, unit)
 
 
 def _local_env() -> dict[str, str]:

@@ -25,6 +25,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from bench import figure
 from dataacuity import dbt_runner, rotation
 from tools import topology
 
@@ -40,19 +41,6 @@ def _su(dbname: str):
 
 def _connect_dbt():
     return psycopg.connect(topology.dsn("warehouse", BENCH_DB, "dbt_runner"))
-
-
-def _figure(name, value, baseline, target, meets, note="", unit="s") -> dict:
-    return {
-        "name": name,
-        "value": round(value, 3),
-        "unit": unit,
-        "baseline": None if baseline is None else round(baseline, 3),
-        "ratio": None if not baseline else round(value / baseline, 2),
-        "target": target,
-        "meets_target": meets,
-        "note": note,
-    }
 
 
 def _ensure_raw_in_warehouse() -> None:
@@ -212,7 +200,7 @@ def run(users: int = 1_000_000) -> list[dict]:
         f"{r['analyst_errors']} refused, slowest {r['analyst_slowest_s']:.2f}s"
     )
     return [
-        _figure(
+        figure(
             "rotation (pending key, shadow build, verify, swap) vs full dbt build",
             r["rotation_s"],
             r["full_build_s"],
@@ -220,7 +208,7 @@ def run(users: int = 1_000_000) -> list[dict]:
             r["rotation_s"] / r["full_build_s"] <= 1.2,
             note,
         ),
-        _figure(
+        figure(
             "analytics blocked by the rotation's swap",
             r["swap_blocking_ms"] / 1000,
             None,

@@ -22,6 +22,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from bench import figure
 from dataacuity.dbt_runner import DbtResult, run_dbt
 from tools import topology
 
@@ -39,19 +40,6 @@ INCREMENTAL_MODELS = "int_ledger_transactions_anon fct_ledger_transactions_anon"
 
 def _su(dbname: str):
     return psycopg.connect(topology.dsn("warehouse", dbname), autocommit=True)
-
-
-def _figure(name, value, baseline, target, meets, note="", unit="s") -> dict:
-    return {
-        "name": name,
-        "value": round(value, 3),
-        "unit": unit,
-        "baseline": None if baseline is None else round(baseline, 3),
-        "ratio": None if not baseline else round(value / baseline, 2),
-        "target": target,
-        "meets_target": meets,
-        "note": note,
-    }
 
 
 # --------------------------------------------------------------------------- 1. hashing
@@ -208,7 +196,7 @@ def run(with_10m: bool = True) -> list[dict]:
     figures = []
     h = bench_hashing()
     figures.append(
-        _figure(
+        figure(
             "hash 1M ids: compliance.hash_user(text[]) vs encode(sha256)",
             h["hash_user_array"],
             h["sha256"],
@@ -225,7 +213,7 @@ def run(with_10m: bool = True) -> list[dict]:
     if large:
         ratio = large["incremental_models_s"] / small["incremental_models_s"]
         figures.append(
-            _figure(
+            figure(
                 "incremental transform, 10k new events: 10M base vs 1M base",
                 large["incremental_models_s"],
                 small["incremental_models_s"],
@@ -238,7 +226,7 @@ def run(with_10m: bool = True) -> list[dict]:
         )
     else:
         figures.append(
-            _figure(
+            figure(
                 "incremental transform, 10k new events on a 1M base",
                 small["incremental_models_s"],
                 None,

@@ -56,4 +56,4 @@ def test_the_monitor_reports_undelivered_alerts_even_after_a_failed_check(airflo
 
     dag = DagBag(dag_folder=str(REPO / "dags" / "freshness_monitor.py")).dags["freshness_monitor"]
     last = dag.get_task("alerts_delivered")
-    assert last.trigger_rule == "all_done" and last.upstream_task_ids == {"check_sources"}
+    assert last.trigger_rule == "all_done" and last.upstream_task_ids == {"check_sources", "check_pushback"}

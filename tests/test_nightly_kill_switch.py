@@ -3,6 +3,8 @@ kill switch (issue 10 §3). Real warehouse, real Alertmanager, the real DAG unde
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from dataacuity import dbt
@@ -66,8 +68,12 @@ def test_a_dbt_failure_while_engaged_reports_the_kill_switch_not_the_tests(engag
 
 
 def test_a_dbt_failure_without_the_kill_switch_still_pages(am_env, webhook, client):
-    dbt.nightly_tests_failure_callback({"task_instance": TI(), "exception": RuntimeError("3 tests failed")})
-    (page,) = webhook.wait("/pager", alertname="DbtNightlyTestsFailed")
+    # Its own dag_id: the session's Alertmanager may already hold (and have notified) a page of the
+    # same label set from another test, which it would not notify again within repeat_interval.
+    ti = TI()
+    ti.dag_id = f"nightly_dbt_tests_{uuid.uuid4().hex[:8]}"
+    dbt.nightly_tests_failure_callback({"task_instance": ti, "exception": RuntimeError("3 tests failed")})
+    (page,) = webhook.wait("/pager", alertname="DbtNightlyTestsFailed", dag_id=ti.dag_id)
     assert "3 tests failed" in page["annotations"]["description"]
     # the TaskFailed P2 is sent too (inhibited by the P1 on the same dag_id)
-    assert client.active_alerts({"alertname": "TaskFailed", "dag_id": "nightly_dbt_tests"})
+    assert client.active_alerts({"alertname": "TaskFailed", "dag_id": ti.dag_id})

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 from psycopg import sql
 
+from dataacuity.server_links import point_server_link, quiet_transaction
+
 log = logging.getLogger(__name__)
 
 # Families salt_rotation rotates, and the durable one it never rotates (references that must
@@ -158,8 +160,7 @@ def install_key_link(
         "ON CONFLICT (wrap_id) DO UPDATE SET wrap_key = EXCLUDED.wrap_key, created_at = now()"
     )
     with compliance_su.transaction():
-        compliance_su.execute("SET LOCAL log_statement = 'none'")
-        compliance_su.execute("SET LOCAL log_min_duration_statement = -1")
+        quiet_transaction(compliance_su)
         compliance_su.execute(
             sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(
                 sql.Identifier(KEY_SYNC_ROLE), sql.Literal(scram_verifier(password))
@@ -167,28 +168,17 @@ def install_key_link(
         )
         compliance_su.execute(upsert_wrap, (wrap_key,))
     with warehouse_su.transaction():
-        warehouse_su.execute("SET LOCAL log_statement = 'none'")
-        warehouse_su.execute("SET LOCAL log_min_duration_statement = -1")
+        point_server_link(
+            warehouse_su,
+            server=FDW_SERVER,
+            local_role=KEYHOLDER_ROLE,
+            remote_user=KEY_SYNC_ROLE,
+            password=password,
+            host=host,
+            port=port,
+            dbname=dbname,
+        )
         warehouse_su.execute(upsert_wrap, (wrap_key,))
-        warehouse_su.execute(
-            sql.SQL("ALTER SERVER {} OPTIONS (SET host {}, SET port {}, SET dbname {})").format(
-                sql.Identifier(FDW_SERVER), sql.Literal(host), sql.Literal(str(port)), sql.Literal(dbname)
-            )
-        )
-        exists = warehouse_su.execute(
-            "SELECT 1 FROM pg_user_mappings WHERE srvname = %s AND usename = %s", (FDW_SERVER, KEYHOLDER_ROLE)
-        ).fetchone()
-        verb = "ALTER USER MAPPING FOR {} SERVER {} OPTIONS (SET user {}, SET password {})"
-        if not exists:
-            verb = "CREATE USER MAPPING FOR {} SERVER {} OPTIONS (user {}, password {})"
-        warehouse_su.execute(
-            sql.SQL(verb).format(
-                sql.Identifier(KEYHOLDER_ROLE),
-                sql.Identifier(FDW_SERVER),
-                sql.Literal(KEY_SYNC_ROLE),
-                sql.Literal(password),
-            )
-        )
     del password, wrap_key
     # postgres_fdw caches connections per session: refresh in a fresh transaction of this session
     warehouse_su.execute("SELECT postgres_fdw_disconnect_all()")
@@ -203,30 +193,19 @@ def install_vault_audit_link(compliance_su, *, host: str, port: int, dbname: str
     `vault_audit` (loopback to this database). Idempotent; same care as install_key_link()."""
     password = secrets.token_urlsafe(32)
     with compliance_su.transaction():
-        compliance_su.execute("SET LOCAL log_statement = 'none'")
-        compliance_su.execute("SET LOCAL log_min_duration_statement = -1")
+        point_server_link(
+            compliance_su,
+            server=VAULT_AUDIT_SERVER,
+            local_role=KEYHOLDER_ROLE,
+            remote_user=VAULT_AUDITOR_ROLE,
+            password=password,
+            host=host,
+            port=port,
+            dbname=dbname,
+        )
         compliance_su.execute(
             sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(
                 sql.Identifier(VAULT_AUDITOR_ROLE), sql.Literal(scram_verifier(password))
-            )
-        )
-        compliance_su.execute(
-            sql.SQL("ALTER SERVER {} OPTIONS (SET host {}, SET port {}, SET dbname {})").format(
-                sql.Identifier(VAULT_AUDIT_SERVER), sql.Literal(host), sql.Literal(str(port)), sql.Literal(dbname)
-            )
-        )
-        exists = compliance_su.execute(
-            "SELECT 1 FROM pg_user_mappings WHERE srvname = %s AND usename = %s", (VAULT_AUDIT_SERVER, KEYHOLDER_ROLE)
-        ).fetchone()
-        verb = "ALTER USER MAPPING FOR {} SERVER {} OPTIONS (SET user {}, SET password {})"
-        if not exists:
-            verb = "CREATE USER MAPPING FOR {} SERVER {} OPTIONS (user {}, password {})"
-        compliance_su.execute(
-            sql.SQL(verb).format(
-                sql.Identifier(KEYHOLDER_ROLE),
-                sql.Identifier(VAULT_AUDIT_SERVER),
-                sql.Literal(VAULT_AUDITOR_ROLE),
-                sql.Literal(password),
             )
         )
     del password

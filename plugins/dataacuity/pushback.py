@@ -28,6 +28,7 @@ from psycopg import sql
 from dataacuity import connections, sqlfiles
 from dataacuity.dbt import MANIFEST_PATH
 from dataacuity.paths import CONFIG_DIR
+from dataacuity.server_links import point_server_link
 
 log = logging.getLogger(__name__)
 
@@ -440,23 +441,15 @@ def install_link(warehouse_su, *, host: str, port: int, password: str, dbname: s
     pushback_owner -> pushback_writer. Statement logging is off for the statement that carries the
     password; the mapping's options are visible to superusers only (its user cannot log in)."""
     with warehouse_su.transaction():
-        warehouse_su.execute("SET LOCAL log_statement = 'none'")
-        warehouse_su.execute("SET LOCAL log_min_duration_statement = -1")
-        warehouse_su.execute(
-            sql.SQL("ALTER SERVER {} OPTIONS (SET host {}, SET port {}, SET dbname {})").format(
-                sql.Identifier(FDW_SERVER), sql.Literal(host), sql.Literal(str(port)), sql.Literal(dbname)
-            )
-        )
-        exists = warehouse_su.execute(
-            "SELECT 1 FROM pg_user_mappings WHERE srvname = %s AND usename = %s", (FDW_SERVER, LINK_OWNER)
-        ).fetchone()
-        verb = "ALTER USER MAPPING FOR {} SERVER {} OPTIONS (SET user {}, SET password {})"
-        if not exists:
-            verb = "CREATE USER MAPPING FOR {} SERVER {} OPTIONS (user {}, password {})"
-        warehouse_su.execute(
-            sql.SQL(verb).format(
-                sql.Identifier(LINK_OWNER), sql.Identifier(FDW_SERVER), sql.Literal(REMOTE_ROLE), sql.Literal(password)
-            )
+        point_server_link(
+            warehouse_su,
+            server=FDW_SERVER,
+            local_role=LINK_OWNER,
+            remote_user=REMOTE_ROLE,
+            password=password,
+            host=host,
+            port=port,
+            dbname=dbname,
         )
     warehouse_su.execute("SELECT postgres_fdw_disconnect_all()")
 

@@ -13,7 +13,14 @@ from tests.security.conftest import WAREHOUSE_LOGINS, connect_as, superuser
 
 # What each login may read (schema.table patterns), through any role it can SET.
 MAY_READ = {
-    "etl_user": ("raw.*", "etl.extract_batch", "etl.extract_watermark", "ops.kill_switch"),
+    "etl_user": (
+        "raw.*",
+        "etl.extract_batch",
+        "etl.extract_watermark",
+        "etl.extract_open_xact",  # the late-commit hold's bookkeeping
+        "etl.reconcile_result",  # what the reconcile DAG (as etl_user) found and repaired
+        "ops.kill_switch",
+    ),
     "dbt_runner": (
         "raw.*",
         "staging.*",
@@ -28,11 +35,19 @@ MAY_READ = {
         "compliance.hash_key_status",  # which key version is active, never the key
     ),
     "analytics_user": ("marts.*", "analytics.*"),
-    "pipeline_monitor": ("etl.extract_batch", "ops.alert_outbox", "ops.kill_switch", "dbt_artifacts.*"),
+    "pipeline_monitor": (
+        "etl.extract_batch",
+        "etl.extract_open_xact",  # xid ranges and times
+        "etl.reconcile_result",  # counts and statuses (not `detail`, below)
+        "pushback.refresh_log",  # push-back lag (runbook 10.4)
+        "ops.alert_outbox",
+        "ops.kill_switch",
+        "dbt_artifacts.*",
+    ),
     "warehouse_admin": ("ops.kill_switch", "dbt_artifacts.*", "compliance.hash_key_status"),
 }
 # Columns a login must not read even where it reads the table (an error text can quote a source value).
-MAY_NOT_READ_COLUMNS = {"pipeline_monitor": ("etl.extract_batch.error",)}
+MAY_NOT_READ_COLUMNS = {"pipeline_monitor": ("etl.extract_batch.error", "etl.reconcile_result.detail")}
 
 
 @pytest.fixture(scope="module")
