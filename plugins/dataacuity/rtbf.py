@@ -63,6 +63,8 @@ WAREHOUSE_DBT_SCHEMAS = ("staging", "intermediate", "marts", "analytics", "ml")
 # Key material (docs/compliance-hashing.md): tables of the NOLOGIN key holder that no login role
 # may read (keys, the wrap key). The scan cannot and need not read them; it lists them as skipped.
 KEY_HOLDER = "compliance_keyholder"
+# The NOLOGIN, member-less owner of rtbf.residual_hits() (warehouse 0901_rtbf_scanner.sql).
+SCANNER_ROLE = "rtbf_scanner"
 
 # registry PII class -> hash family (pseudonyms in *_hash columns) and token family (vault)
 HASH_FAMILY_OF_CLASS = {"email": "email", "phone": "phone", "id_number": "id_number", "device_id": "device", "ip": "ip"}
@@ -392,7 +394,7 @@ def _raw_columns(conn) -> dict[str, dict[str, str]]:
     """raw table -> column -> type."""
     out: dict[str, dict[str, str]] = {}
     for _schema, name, _readable, _owner, columns, types in conn.execute(
-        query("rtbf/tables_in_schemas.sql"), {"schemas": ["raw"]}
+        query("rtbf/tables_in_schemas.sql"), {"schemas": ["raw"], "reader": None}
     ):
         out[name] = dict(zip(columns, types, strict=True))
     return out
@@ -574,7 +576,9 @@ def derived_steps(
 
 def _catalog(conn, schemas: Sequence[str] | None) -> list[tuple[str, str, bool, list[str], list[str]]]:
     """(schema, table, readable, columns, types) of every table of the schemas (None: all)."""
-    rows = conn.execute(query("rtbf/tables_in_schemas.sql"), {"schemas": list(schemas) if schemas else None})
+    rows = conn.execute(
+        query("rtbf/tables_in_schemas.sql"), {"schemas": list(schemas) if schemas else None, "reader": None}
+    )
     return [(schema, table, readable, columns, types) for schema, table, readable, _owner, columns, types in rows]
 
 
@@ -909,6 +913,7 @@ def _scan_params(needles: Sequence[Needles]) -> dict:
     return {
         "exact": sorted({v for n in needles for v in n.exact()}),
         "like": sorted({f"%{_like_escape(v)}%" for n in needles for v in n.substrings()}),
+        "contains": sorted({v for n in needles for v in n.substrings()}),
         "uids": sorted({int(n.user_id) for n in needles}),
         "uid_texts": sorted({n.user_id for n in needles}),
     }
@@ -918,7 +923,11 @@ def zero_residual_scan(
     links: Links, needles_by_request: Mapping[str, Needles], registry: Registry | None = None
 ) -> ScanResult:
     """Every table of every schema on the warehouse and analytics_db (not only the registry's), for
-    all the requests at once; a table with a hit is scanned again per request to attribute it."""
+    all the requests at once; a table with a hit is scanned again per request to attribute it.
+
+    On the warehouse the scan runs through rtbf.residual_hits() (SECURITY DEFINER, owned by the
+    NOLOGIN, member-less rtbf_scanner, executable by warehouse_admin only): it answers hit counts
+    per column, never a value. On analytics_db the push-back writer reads its own tables."""
     registry = registry or load_registry()
     users = user_column_names(registry)
     free_text = {
@@ -926,14 +935,24 @@ def zero_residual_scan(
     }
     result = ScanResult()
     combined = _scan_params(list(needles_by_request.values()))
-    for host, connect, role in (
-        ("warehouse_106", links.warehouse_admin, "rtbf_scanner"),
+
+    def record(host: str, name: str, counts: Callable[[dict], tuple[int, list[str]]]) -> None:
+        result.tables_scanned += 1
+        if not counts(combined)[0]:
+            return
+        for request_id, needles in needles_by_request.items():
+            rows, columns = counts(_scan_params([needles]))
+            if rows:
+                result.hits.append(
+                    {"host": host, "table": name, "rows": rows, "columns": columns, "request_id": request_id}
+                )
+
+    for host, connect, reader in (
+        ("warehouse_106", links.warehouse_admin, SCANNER_ROLE),
         ("analytics_104", links.analytics, None),
     ):
         with connect() as conn, conn.transaction():
-            if role:
-                conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
-            catalog = conn.execute(query("rtbf/tables_in_schemas.sql"), {"schemas": None}).fetchall()
+            catalog = conn.execute(query("rtbf/tables_in_schemas.sql"), {"schemas": None, "reader": reader}).fetchall()
             for schema, table, readable, owner, columns, types in catalog:
                 name = f"{schema}.{table}"
                 if not readable:
@@ -943,19 +962,42 @@ def zero_residual_scan(
                         result.unreadable.append(f"{host}:{name}")
                     continue
                 is_identity = schema == "raw" and table == f"{IDENTITY_SOURCE}__{IDENTITY_TABLE}"
+                user_columns = users | ({"id"} if is_identity else set())
                 substring = frozenset(c for c in columns if schema == "raw" and (table, c) in free_text)
-                predicate = scan_predicate(columns, types, users | ({"id"} if is_identity else set()), substring)
-                result.tables_scanned += 1
+                if reader:
+                    record(host, name, _residual_hits(conn, schema, table, user_columns, substring))
+                    continue
+                predicate = scan_predicate(columns, types, user_columns, substring)
                 if predicate is None:
+                    result.tables_scanned += 1
                     continue
                 statement = compose("rtbf/scan_table.sql", table=sql.Identifier(schema, table), predicate=predicate)
-                if not conn.execute(statement, combined).fetchone()[0]:
-                    continue
-                for request_id, needles in needles_by_request.items():
-                    rows = conn.execute(statement, _scan_params([needles])).fetchone()[0]
-                    if rows:
-                        result.hits.append({"host": host, "table": name, "rows": rows, "request_id": request_id})
+                record(
+                    host, name, lambda params, statement=statement: (conn.execute(statement, params).fetchone()[0], [])
+                )
     return result
+
+
+def _residual_hits(conn, schema: str, table: str, user_columns: Iterable[str], substring_columns: Iterable[str]):
+    """The warehouse's scan of one table through rtbf.residual_hits(): (rows with any hit, columns hit)."""
+
+    def counts(params: dict) -> tuple[int, list[str]]:
+        found = conn.execute(
+            query("rtbf/residual_hits.sql"),
+            {
+                "schema": schema,
+                "table": table,
+                "user_columns": sorted(user_columns),
+                "substring_columns": sorted(substring_columns),
+                "exact": params["exact"],
+                "contains": params["contains"],
+                "user_ids": params["uids"],
+            },
+        ).fetchall()
+        rows = next((hits for column, hits in found if column is None), 0)
+        return rows, sorted(column for column, hits in found if column is not None and hits)
+
+    return counts
 
 
 def _like_escape(value: str) -> str:

@@ -8,7 +8,7 @@
 -- value) for an email / phone / SA ID. A tombstone does not identify the user to anyone who reads it
 -- (an unkeyed hash of an id or SA ID is reversible by enumeration; this is not without the key).
 -- The warehouse tests membership with its protected copy of the erasure key
--- (include/sql/warehouse/0500_rtbf.sql).
+-- (include/sql/warehouse/0900_rtbf.sql).
 --
 -- While a request is open its subject is kept sealed (pgp_sym_encrypt with a key only the key
 -- holder reads) so a request paused by a legal hold or a crash resumes without anyone re-typing

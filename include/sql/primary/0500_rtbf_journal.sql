@@ -2,7 +2,7 @@
 -- The cascade deletes a user's rows from analytics_db.{app}.* as pushback_writer and writes the
 -- journal row in the same transaction (a crash can never leave a deletion unrecorded); the
 -- cascade then ships it to compliance.rtbf_evidence on .118 (idempotent by journal_id).
--- Same shape as the warehouse's rtbf.erasure_journal (include/sql/warehouse/0500_rtbf.sql).
+-- Same shape as the warehouse's rtbf.erasure_journal (include/sql/warehouse/0900_rtbf.sql).
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
 CREATE SCHEMA rtbf;
 CREATE TABLE rtbf.erasure_journal (

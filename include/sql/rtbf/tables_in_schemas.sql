@@ -1,7 +1,8 @@
 -- Every table (ordinary, partitioned, materialized view) of the given schemas with its columns
--- whether the current role may read it and who owns it.
+-- whether the reader (%(reader)s, or the current role when NULL) may read it and who owns it.
 SELECT n.nspname AS schema_name, c.relname AS table_name,
-       pg_catalog.has_table_privilege(c.oid, 'SELECT') AS readable,
+       pg_catalog.has_schema_privilege(coalesce(%(reader)s::name, current_user), n.oid, 'USAGE')
+           AND pg_catalog.has_table_privilege(coalesce(%(reader)s::name, current_user), c.oid, 'SELECT') AS readable,
        pg_catalog.pg_get_userbyid(c.relowner)::text AS owner,
        pg_catalog.array_agg(a.attname::text ORDER BY a.attnum) AS columns,
        pg_catalog.array_agg(pg_catalog.format_type(a.atttypid, NULL) ORDER BY a.attnum) AS types

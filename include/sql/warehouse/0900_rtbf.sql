@@ -9,8 +9,10 @@
 -- 2. rtbf.erasure_journal: each cascade delete writes its journal row in the SAME transaction as
 --    the delete, so a crash can never leave a deletion unrecorded; the cascade ships journal rows
 --    to compliance.rtbf_evidence on .118 (idempotent by journal_id).
--- 3. rtbf_scanner (NOLOGIN, granted to warehouse_admin): reads every pipeline schema for the
---    zero-residual scan; it is given no key table.
+-- 3. The zero-residual scanner is 0901_rtbf_scanner.sql (after the writer fence of 0600).
+--
+-- Numbered 09xx (not 05xx) so that it runs after 0600_least_privilege_fences.sql: every statement
+-- here passes the writer fence's event trigger.
 
 -- ------------------------------------------------------------------ tombstones (compliance_keyholder)
 SET LOCAL ROLE compliance_keyholder;
@@ -104,30 +106,3 @@ GRANT USAGE ON SCHEMA rtbf TO etl_writer, dbt_writer, warehouse_admin;
 -- writers record what they deleted; they cannot rewrite or remove a record
 GRANT INSERT ON rtbf.erasure_journal TO etl_writer, dbt_writer;
 GRANT SELECT, UPDATE (shipped_at) ON rtbf.erasure_journal TO warehouse_admin;
-
--- ------------------------------------------------------------------ the zero-residual scanner
-DO $$
-BEGIN
-    CREATE ROLE rtbf_scanner NOLOGIN;
-EXCEPTION WHEN duplicate_object THEN NULL;
-END $$;
-GRANT rtbf_scanner TO warehouse_admin;
-DO $$
-DECLARE
-    s text;
-BEGIN
-    FOREACH s IN ARRAY ARRAY['raw', 'staging', 'intermediate', 'marts', 'analytics', 'ml', 'dbt_artifacts',
-                             'etl', 'ops', 'rtbf', 'public'] LOOP
-        IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = s) THEN
-            EXECUTE format('GRANT USAGE ON SCHEMA %I TO rtbf_scanner', s);
-            EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO rtbf_scanner', s);
-        END IF;
-    END LOOP;
-END $$;
-ALTER DEFAULT PRIVILEGES FOR ROLE etl_writer IN SCHEMA raw GRANT SELECT ON TABLES TO rtbf_scanner;
-ALTER DEFAULT PRIVILEGES FOR ROLE dbt_writer IN SCHEMA staging, intermediate, marts, analytics, ml, dbt_artifacts
-    GRANT SELECT ON TABLES TO rtbf_scanner;
--- salt rotation's shadow schemas (intermediate__rotation, ...) are created by dbt_writer
-ALTER DEFAULT PRIVILEGES FOR ROLE dbt_writer GRANT SELECT ON TABLES TO rtbf_scanner;
-GRANT USAGE ON SCHEMA compliance TO rtbf_scanner;
-GRANT SELECT ON compliance.rtbf_tombstones TO rtbf_scanner;
