@@ -2,10 +2,11 @@
 
 One module-scoped world: three subject users created on the app primary, each present in every
 user-linked source table (plus a contact row of another user naming the subject's phone), landed
-by the real extract, transformed by a real `dbt build`, planted in ml/analytics tables, a push-back
+by the real extract, transformed by one real `dbt run`, planted in ml/analytics tables, a push-back
 table in analytics_db and the token vault. Then, in order: the cascade end to end, its idempotent
-rerun, resurrection (more extracts, a transform run, a full refresh), the SLA page, a crash midway
-(SIGKILL between layers) and a legal hold that pauses and, after the daily sweep, resumes.
+rerun, resurrection (more extracts, a transform run and a full refresh of what the app's new rows
+feed), the SLA page, a crash midway (SIGKILL between layers), and a legal hold that pauses; one
+daily sweep then resumes the held request and completes the crashed one (two full cascades in all).
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ def _sa_id(rng: random.Random) -> str:
     return make_sa_id_number(rng, datetime(1990, 5, 17).date(), female=rng.random() < 0.5)
 
 
-def _create_subject(registry, rng: random.Random, tag: str) -> dict:
-    """A new auth_db user, then one row of every other user-linked table reassigned to them."""
+def _create_subject(registry, rng: random.Random, tag: str, taken: list[int]) -> dict:
+    """A new auth_db user, then one row of every other user-linked table reassigned to them (never a
+    row an earlier subject was given: `taken` holds their ids)."""
     email = f"rtbf.{tag}.{rng.randrange(10**9)}@example.co.za"
     phone = f"+2782{rng.randrange(10**7):07d}"
     sa_id = _sa_id(rng)
@@ -70,8 +72,9 @@ def _create_subject(registry, rng: random.Random, tag: str) -> dict:
                         conn.execute(
                             f"UPDATE {table.name} SET {', '.join(sets)} WHERE {pk} = ("
                             f" SELECT {pk} FROM {table.name} WHERE {table.user_column} IS DISTINCT FROM %(uid)s"
+                            f" AND {table.user_column}::text <> ALL(%(taken)s::text[])"
                             " ORDER BY random() LIMIT 1)",
-                            {"uid": user_id, **values},
+                            {"uid": user_id, "taken": [str(t) for t in taken], **values},
                         )
                     break
                 except Exception:  # a unique (merchant, day) clash: another row
@@ -82,9 +85,10 @@ def _create_subject(registry, rng: random.Random, tag: str) -> dict:
     with superuser_connect("primary", "txtme_db") as conn:
         conn.execute(
             "UPDATE contacts SET phone = %s, updated_at = now() WHERE id = ("
-            " SELECT id FROM contacts WHERE owner_user_id <> %s ORDER BY random() LIMIT 1)",
-            (phone.replace("+27", "0"), user_id),
+            " SELECT id FROM contacts WHERE owner_user_id <> %s AND owner_user_id <> ALL(%s) ORDER BY random() LIMIT 1)",
+            (phone.replace("+27", "0"), user_id, taken),
         )
+    taken.append(user_id)
     return {"user_id": str(user_id), "identifiers": {"email": [email], "phone": [phone], "id_number": [sa_id]}}
 
 
@@ -98,7 +102,8 @@ def world(topology, seeded_sources, registry, airflow_db):
     from tools.pipeline import extract_all
 
     rng = random.Random()
-    subjects = {name: _create_subject(registry, rng, name) for name in ("main", "crash", "hold")}
+    taken: list[int] = []
+    subjects = {name: _create_subject(registry, rng, name, taken) for name in ("main", "crash", "hold")}
     topology.wait_for_replica()
     extract_all(registry)
     key_link.ensure_local_key_link()
@@ -375,10 +380,14 @@ def test_the_user_never_comes_back(world, registry):
     topology.wait_for_replica()
     extract_all(registry)
     assert set(raw_rows_of(registry, subject["user_id"]).values()) == {0}
-    incremental = run_dbt(["run"])
+    # the transform run and the full refresh of everything built from the tables the app wrote the
+    # user into again (every other raw table is already asserted free of them just above)
+    touched = ["source:ledger_db.ledger_db__transactions+", "source:txtme_db.txtme_db__contacts+"]
+    incremental = run_dbt(["run", "--select", *touched])
     assert incremental.ok, incremental.output[-3000:]
-    full = run_dbt(["run", "--full-refresh", "--select", "intermediate", "marts"])
+    full = run_dbt(["run", "--full-refresh", "--select", *touched])
     assert full.ok, full.output[-3000:]
+    assert "fct_ledger_transactions_anon" in full.output  # the mart the new activity feeds was rebuilt
     result = scan(subject)
     assert result.clean, (result.hits, result.unreadable)
 
@@ -406,7 +415,9 @@ def test_an_aged_request_pages_rtbf_sla_at_risk_without_identifiers(world, webho
             assert values[0] not in text
 
 
-def test_a_crash_between_layers_leaves_nothing_unrecorded(world, cascade_dag, registry):
+def test_a_crash_between_layers_leaves_nothing_unrecorded(world, registry):
+    """Killed between raw and the dbt layers: the raw deletions are committed with their journal
+    rows. The rerun that completes it is the daily sweep of the next test (one cascade for both)."""
     subject = world["crash"]
     request = rtbf.validate_request(conf(subject, CRASH))
     rtbf.register(_links(), request, "test")
@@ -433,19 +444,13 @@ def test_a_crash_between_layers_leaves_nothing_unrecorded(world, cascade_dag, re
         ).fetchone()
     assert unshipped[0] > 0 and unshipped[1] > 0  # journaled with the deletes, not yet evidence
 
-    run = cascade_dag.test(run_conf=conf(subject, CRASH))
-    assert run.state == "success"
-    crashed = evidence_of(CRASH, "crashed-run")
-    assert {r["target"].split("(")[0] for r in crashed if r["layer"] == "raw" and r["rows_affected"]} >= {
-        f"raw.{t.raw_table}" for t in registry.user_linked_tables()
-    }
-    with superuser_connect("warehouse", "data_warehouse") as conn:
-        assert conn.execute("SELECT count(*) FROM rtbf.erasure_journal WHERE shipped_at IS NULL").fetchone()[0] == 0
-    assert request_row(CRASH)["status"] == "closed"
-    assert scan(subject).clean
+    assert request_row(CRASH)["status"] not in ("cascaded", "closed")
+    # the daily sweep (next test) resumes every open request: it completes this one
 
 
 def test_legal_hold_pauses_and_the_sweep_resumes_after_it_is_lifted(world, cascade_dag, registry):
+    """The hold pauses a request; after it is lifted the daily sweep resumes it, and with it the
+    request the previous test crashed midway (and every soft-deleted user, and the aged request)."""
     subject = world["hold"]
     hold_id = rtbf.place_hold(
         _links(), subject["user_id"], "CASE-2026-117", "legal (test)", "preservation order in litigation"
@@ -478,3 +483,21 @@ def test_legal_hold_pauses_and_the_sweep_resumes_after_it_is_lifted(world, casca
     with superuser_connect("warehouse", "data_warehouse") as conn:
         assert conn.execute("SELECT count(*) FROM raw.auth_db__users WHERE deleted_at IS NOT NULL").fetchone()[0] == 0
     assert request_row(AGED)["status"] == "closed"
+
+    # the crashed request: completed by the sweep, its committed raw deletions recorded as evidence of
+    # the run that made them, no journal row left unshipped, and the user gone everywhere
+    assert request_row(CRASH)["status"] == "closed"
+    crashed = evidence_of(CRASH, "crashed-run")
+    assert {r["target"].split("(")[0] for r in crashed if r["layer"] == "raw" and r["rows_affected"]} >= {
+        f"raw.{t.raw_table}" for t in registry.user_linked_tables()
+    }
+    completed = {r["layer"] for r in evidence_of(CRASH, sweep.run_id) if r["rows_affected"]}
+    assert {"intermediate", "marts", "vault"} <= completed
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        assert conn.execute("SELECT count(*) FROM rtbf.erasure_journal WHERE shipped_at IS NULL").fetchone()[0] == 0
+    both = {
+        name: rtbf.needles_for(_links(), world[name]["user_id"], world[name]["identifiers"])
+        for name in ("crash", "hold")
+    }
+    result = rtbf.zero_residual_scan(_links(), both)
+    assert result.clean, (result.hits, result.unreadable)

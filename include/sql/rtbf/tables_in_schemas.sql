@@ -14,5 +14,5 @@ WHERE c.relkind IN ('r', 'p', 'm')
   AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY(%(schemas)s::text[]))
   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
   AND n.nspname !~ '^pg_(toast_)?temp_'
-GROUP BY n.nspname, c.relname, c.oid
+GROUP BY n.nspname, n.oid, c.relname, c.oid
 ORDER BY n.nspname, c.relname
