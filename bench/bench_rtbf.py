@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psycopg
 
+from bench import figure
 from dataacuity import rtbf
 from dataacuity.registry import load_registry
 from tools import topology
@@ -107,8 +108,6 @@ def bench_one_user(rows: int, registry) -> dict[str, float]:
 
 
 def run(with_10m: bool = True) -> list[dict]:
-    from bench.bench_transform import _figure
-
     os.environ.update(topology.connection_env())
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sources.yml"
@@ -116,7 +115,7 @@ def run(with_10m: bool = True) -> list[dict]:
         registry = load_registry(path)
         one = bench_one_user(1_000_000, registry)
         figures = [
-            _figure(
+            figure(
                 "rtbf: one user through every layer, 1M-row tables",
                 one["cascade_s"],
                 60.0,
@@ -128,7 +127,7 @@ def run(with_10m: bool = True) -> list[dict]:
         if with_10m:
             ten = bench_one_user(10_000_000, registry)
             figures.append(
-                _figure(
+                figure(
                     "rtbf: same, 10M-row tables vs 1M-row tables",
                     ten["cascade_s"],
                     one["cascade_s"],
