@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import DAG, Param, task
 
 from dataacuity.dag_defaults import default_args, tags
-from dataacuity.rtbf import DAG_ID, REQUEST_ID_PATTERN, USER_ID_PATTERN
+from dataacuity.rtbf import DAG_ID, REQUEST_ID_PATTERN, REQUESTED_AT_PATTERN, USER_ID_PATTERN
 
 DOC = """\
 ### Right to be forgotten (runbook §11.4; POPIA §24 / GDPR Art. 17)
@@ -63,9 +63,10 @@ with DAG(
         "requested_at": Param(
             None,
             type=["null", "string"],
-            format="date-time",
+            pattern=REQUESTED_AT_PATTERN,
             title="Requested at",
-            description="When the person made the request (the SLA clock starts here).",
+            description="When the person made the request (the SLA clock starts here): ISO 8601, "
+            "e.g. 2026-12-01T09:30 or 2026-12-01T09:30:00+02:00 (no offset = UTC).",
         ),
         "requested_by": Param(
             None,

@@ -54,6 +54,11 @@ log = logging.getLogger(__name__)
 DAG_ID = "rtbf_cascade"
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{2,79}$"
 USER_ID_PATTERN = r"^[0-9]{1,18}$"
+# ISO 8601 date and time (seconds, fraction and offset optional; no offset = UTC). A plain text field
+# with this pattern: Airflow's date-time picker cannot be filled reliably and sends a local time.
+REQUESTED_AT_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"
+)
 MIN_REQUESTED_BY_LENGTH = 2
 
 # The identity table: its soft-deleted rows are picked up by the daily sweep.
