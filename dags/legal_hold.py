@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, Param, task
 
-from dataacuity.dag_defaults import default_args, tags
+from dataacuity.dag_defaults import COMPLIANCE_QUEUE, default_args, tags
 from dataacuity.rtbf import USER_ID_PATTERN
 
 DOC = """\
@@ -26,7 +26,9 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args(retries=1, retry_delay=timedelta(seconds=30)),
+    default_args=default_args(  # compliance_118 lives on that worker only
+        retries=1, retry_delay=timedelta(seconds=30), queue=COMPLIANCE_QUEUE
+    ),
     tags=tags("compliance"),
     doc_md=DOC,
     params={

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, task
 
-from dataacuity.dag_defaults import default_args, tags
+from dataacuity.dag_defaults import COMPLIANCE_QUEUE, default_args, tags
 
 DOC = """\
 ### Retention (per table `retention_days` in config/sources.yml; default event 730 d, dimension 1825 d)
@@ -26,7 +26,9 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args(retries=2, retry_delay=timedelta(minutes=5)),
+    default_args=default_args(  # compliance_118 (holds, governance log) lives on that worker only
+        retries=2, retry_delay=timedelta(minutes=5), queue=COMPLIANCE_QUEUE
+    ),
     tags=tags("compliance"),
     doc_md=DOC,
 ):

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, Param, task
 
-from dataacuity.dag_defaults import default_args, tags
+from dataacuity.dag_defaults import COMPLIANCE_QUEUE, default_args, tags
 from dataacuity.rtbf import DAG_ID, REQUEST_ID_PATTERN, REQUESTED_AT_PATTERN, USER_ID_PATTERN
 
 DOC = """\
@@ -42,7 +42,9 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,  # two cascades never race over the same tables
-    default_args=default_args(retries=2, retry_delay=timedelta(minutes=1)),
+    default_args=default_args(  # compliance_118 and warehouse_admin live on that worker only
+        retries=2, retry_delay=timedelta(minutes=1), queue=COMPLIANCE_QUEUE
+    ),
     tags=tags("compliance"),
     doc_md=DOC,
     params={
