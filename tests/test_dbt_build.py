@@ -162,10 +162,79 @@ def relation_exists(schema: str, name: str) -> bool:
         return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{schema}.{name}",)).fetchone()[0]
 
 
-def test_the_leaky_model_is_stopped_by_the_guard_and_downstream_skipped(built, tmp_path):
+# The leaky fixtures (models/leaky/): int_leaky_users (PII under PII-ish names), int_leaky_formats
+# (phones, ID numbers and e-mails in the formats a pattern misses, under harmless names) and
+# int_leaky_unmodelled (raw PII of tables read straight from raw, renamed). Only the registry's
+# sampled values give the last two away.
+LEAKY_SELECTION = [
+    "int_leaky_users+",
+    "int_leaky_formats",
+    "int_leaky_unmodelled",
+    "ml_leaky_features",
+    "analytics_leaky_cohorts",
+]
+LEAKY_VARS = "enable_leaky_model: true, enable_leaky_formats: true"
+FORMAT_COLUMNS = {
+    "int_leaky_formats": {
+        "dial_no_plus",
+        "dial_spaces",
+        "dial_dots",
+        "dial_brackets",
+        "dial_trunk_zero",
+        "ref_separated",
+        "ref_dashed",
+        "memo_escalation",
+        "memo_parcel",
+        "digest_login_sha256",
+        "digest_dial_md5",
+        "digest_ref_sha256",
+        "num_dial",
+        "num_ref",
+    },
+    "int_leaky_unmodelled": {"hw_serial", "origin_host", "probe_log", "dial_code", "handle_digest", "remark"},
+    # the analytics and ml schemas are guarded like marts
+    "ml_leaky_features": {"label_key"},
+    "analytics_leaky_cohorts": {"cohort_tag"},
+}
+FIXTURE_SCHEMA = {"ml_leaky_features": "ml", "analytics_leaky_cohorts": "analytics"}  # default: intermediate
+
+
+def _run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}_pytest_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module")
+def guarded_leaks(built, tmp_path_factory):
+    """One build of every leaky fixture with the guard on (as it always is outside models/leaky)."""
+    run_id = _run_id()
     result = run_dbt(
-        ["build", "--select", "int_leaky_users+", "--vars", "{enable_leaky_model: true}"], target_path=tmp_path / "t"
+        ["build", "--select", *LEAKY_SELECTION, "--vars", "{" + LEAKY_VARS + "}"],
+        target_path=tmp_path_factory.mktemp("guarded"),
+        env={"DA_DBT_RUN_ID": run_id},
     )
+    return result, run_id
+
+
+@pytest.fixture(scope="module")
+def unguarded_leaks(built, tmp_path_factory):
+    """One build of every leaky fixture with the guard off (only models/leaky may): the PII tests
+    are then what stops them."""
+    run_id = _run_id()
+    try:
+        result = run_dbt(
+            ["build", "--select", *LEAKY_SELECTION, "--vars", "{" + LEAKY_VARS + ", leaky_pii_guard: false}"],
+            target_path=tmp_path_factory.mktemp("unguarded"),
+            env={"DA_DBT_RUN_ID": run_id},
+        )
+    finally:
+        with dbt_writer() as conn:
+            for model in ("int_leaky_users", *FORMAT_COLUMNS):
+                conn.execute(f"DROP TABLE IF EXISTS {FIXTURE_SCHEMA.get(model, 'intermediate')}.{model}")
+    return result, run_id
+
+
+def test_the_leaky_model_is_stopped_by_the_guard_and_downstream_skipped(guarded_leaks):
+    result, _ = guarded_leaks
     assert not result.ok
     assert result.status_of("int_leaky_users") == "error"
     assert result.status_of("int_leaky_downstream") == "skipped"
@@ -174,23 +243,40 @@ def test_the_leaky_model_is_stopped_by_the_guard_and_downstream_skipped(built, t
     assert not relation_exists("intermediate", "int_leaky_users")
 
 
-def test_the_pii_tests_fail_on_the_leaky_model_and_stop_downstream(built, tmp_path):
-    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}_pytest_{uuid.uuid4().hex[:8]}"
-    try:
-        result = run_dbt(
-            [
-                "build",
-                "--select",
-                "int_leaky_users+",
-                "--vars",
-                "{enable_leaky_model: true, leaky_pii_guard: false}",
-            ],
-            target_path=tmp_path / "t",
-            env={"DA_DBT_RUN_ID": run_id},
+def test_every_format_and_unmodelled_source_is_stopped_by_the_guard_naming_model_and_column(guarded_leaks):
+    """Issue 10 §2: the registry's values, normalised, catch what names and patterns miss; the
+    guard's failure in dbt_artifacts names the model and every leaking column."""
+    result, run_id = guarded_leaks
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        stored = dict(
+            conn.execute(
+                "SELECT model_name, status || ': ' || coalesce(message, '') FROM dbt_artifacts.model_results "
+                "WHERE run_id = %s",
+                (run_id,),
+            ).fetchall()
         )
-    finally:
-        with dbt_writer() as conn:
-            conn.execute("DROP TABLE IF EXISTS intermediate.int_leaky_users")
+    for model, columns in FORMAT_COLUMNS.items():
+        assert result.status_of(model) == "error", model
+        assert not relation_exists(FIXTURE_SCHEMA.get(model, "intermediate"), model)
+        message = stored[model]
+        assert message.startswith("error: ") and "PII guard" in message, message
+        for column in columns:
+            assert f"of {column} look like registry " in message, (model, column, message)
+    # the unmodelled source's values are recognised as what the registry says they are
+    unmodelled = stored["int_leaky_unmodelled"]
+    for finding in (
+        "of hw_serial look like registry device_id values of mesh_db.nodes.device_id",
+        "of origin_host look like registry ip values of mesh_db.nodes.last_ip",
+        "of dial_code look like registry phone values of",
+        "of handle_digest look like registry unkeyed hash of email values of",
+        "of remark look like registry free_text values of kyc_db.verifications.reviewer_note",
+    ):
+        assert finding in unmodelled, (finding, unmodelled)
+    assert "@" not in " ".join(stored.values())  # names and counts, never a value
+
+
+def test_the_pii_tests_fail_on_the_leaky_model_and_stop_downstream(unguarded_leaks):
+    result, run_id = unguarded_leaks
     assert result.status_of("int_leaky_users") == "success"
     failed = {k.split(".")[2] for k, v in result.statuses().items() if v == "fail"}
     assert {t for t in failed if t.startswith("no_pii_column_names_int_leaky_users")}
@@ -205,24 +291,35 @@ def test_the_pii_tests_fail_on_the_leaky_model_and_stop_downstream(built, tmp_pa
         ).fetchall()
         leaky = {(r[0], r[1], r[3]) for r in stored}
         # a failing PII test names the model AND the columns (issue 10)
-        columns = dict(
-            conn.execute(
-                "SELECT test_type, column_name FROM dbt_artifacts.test_results WHERE run_id = %s AND status = 'fail'",
+        columns = {
+            (r[0], r[1]): r[2]
+            for r in conn.execute(
+                "SELECT test_type, model_name, column_name FROM dbt_artifacts.test_results "
+                "WHERE run_id = %s AND status = 'fail'",
                 (run_id,),
             ).fetchall()
-        )
-        assert {"contact", "mobile", "reference_code"} <= set(columns["no_pii_values"].split(", ")), columns
-        assert "mobile" in columns["no_pii_column_names"].split(", "), columns
+        }
+        users_values = set(columns[("no_pii_values", "int_leaky_users")].split(", "))
+        assert {"contact", "mobile", "reference_code"} <= users_values, columns
+        assert "mobile" in columns[("no_pii_column_names", "int_leaky_users")].split(", "), columns
         assert ("no_pii_values", "fail", "int_leaky_users") in leaky
         assert ("no_pii_column_names", "fail", "int_leaky_users") in leaky
         assert ("no_pii_values", "skipped", "int_leaky_downstream") in leaky
-        assert max(r[2] for r in stored) >= 150  # emails, phones, names and ID numbers of 50 users
+        assert max(r[2] for r in stored if r[3] == "int_leaky_users") >= 150  # emails, phones, names, IDs of 50 users
+        # The formats and the unmodelled source: no name gives them away, their values do, and
+        # the failing test names every leaking column.
+        for model, expected in FORMAT_COLUMNS.items():
+            assert result.status_of(model) == "success", model
+            assert ("no_pii_column_names", "pass", model) in leaky, model
+            assert set(columns[("no_pii_values", model)].split(", ")) == expected, (model, columns)
         # The on-call's query (runbook 10.2) reports the latest run: this one (nothing else runs dbt
-        # during this test), and in it exactly the leaky model's failures.
+        # during this test), and in it exactly the leaky models' failures.
         latest = conn.execute("SELECT max(run_id) FROM dbt_artifacts.test_results").fetchone()[0]
         assert latest == run_id
         summary = conn.execute(query("monitoring/10_2_dbt_test_failures.sql")).fetchall()
-        assert {(r[0], r[2]) for r in summary if r[2] == "fail"} == {("int_leaky_users", "fail")}
+        assert {(r[0], r[2]) for r in summary if r[2] == "fail"} == {
+            (model, "fail") for model in ("int_leaky_users", *FORMAT_COLUMNS)
+        }
         messages = conn.execute(
             "SELECT string_agg(coalesce(message, ''), ' ') FROM dbt_artifacts.test_results"
         ).fetchone()
@@ -261,26 +358,59 @@ def test_the_pii_guard_cannot_be_switched_off_outside_the_leaky_fixtures(built, 
     assert not relation_exists("intermediate", "int_guard_switched_off")
 
 
-def test_column_name_rules_are_per_source_table(built, tmp_path):
-    """`description` is PII in ledger_db.transactions (registry free_text), not in markets_db."""
+@pytest.fixture(scope="module")
+def source_rule_fixtures(built, tmp_path_factory):
+    """One build of the guard fixtures: per-source name rules and the registry sample's coverage."""
     result = run_dbt(
         [
             "build",
             "--select",
             "int_guard_cross_source",
             "int_guard_same_source",
+            "int_guard_sample_coverage",
             "--vars",
             "{enable_source_rule_fixtures: true}",
         ],
-        target_path=tmp_path / "t",
+        target_path=tmp_path_factory.mktemp("source_rules"),
     )
     try:
-        assert result.status_of("int_guard_cross_source") == "success"
-        assert result.status_of("int_guard_same_source") == "error"
-        assert "column description (registry PII column)" in result.output
+        with dbt_writer() as conn:
+            coverage = conn.execute(
+                "SELECT origin, sampled_values, needles FROM intermediate.int_guard_sample_coverage"
+            ).fetchall()
     finally:
         with dbt_writer() as conn:
             conn.execute("DROP TABLE IF EXISTS intermediate.int_guard_cross_source")
+            conn.execute("DROP TABLE IF EXISTS intermediate.int_guard_sample_coverage")
+    return result, {origin: (sampled, needles) for origin, sampled, needles in coverage}
+
+
+def test_column_name_rules_are_per_source_table(source_rule_fixtures):
+    """`description` is PII in ledger_db.transactions (registry free_text), not in markets_db."""
+    result, _ = source_rule_fixtures
+    assert result.status_of("int_guard_cross_source") == "success"
+    assert result.status_of("int_guard_same_source") == "error"
+    assert "column description (registry PII column)" in result.output
+
+
+def test_value_checks_sample_every_registry_pii_column(source_rule_fixtures, registry):
+    """A green build proves nothing if the sample is empty: every PII column the registry declares,
+    in every source, is sampled; every one that is not free text (whose canned phrases are left
+    out) or a short number yields values to look for."""
+    result, coverage = source_rule_fixtures
+    assert result.status_of("int_guard_sample_coverage") == "success"
+    declared = {
+        f"{table.source_db}.{table.name}.{column}": pii_class
+        for table in registry.tables()
+        for column, pii_class in table.pii.items()
+    }
+    assert set(coverage) == set(declared)
+    assert all(sampled > 0 for sampled, _ in coverage.values()), coverage
+    short_numbers = {"auth_db.users.postal_code"}
+    without_needles = {origin for origin, (_, needles) in coverage.items() if needles == 0}
+    assert without_needles <= {o for o, c in declared.items() if c == "free_text"} | short_numbers, without_needles
+    for pii_class in ("email", "phone", "id_number", "name", "address", "device_id", "ip", "geo", "dob"):
+        assert any(coverage[o][1] > 0 for o, c in declared.items() if c == pii_class), pii_class
 
 
 def test_results_are_stored_for_every_invocation(built):

@@ -89,7 +89,16 @@ def test_no_credentials_in_dbt_files():
 def test_leaky_fixtures_are_disabled_by_default(manifest):
     enabled = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     disabled = {n[0]["name"] for n in manifest["disabled"].values()}
-    assert {"int_leaky_users", "int_leaky_downstream", "mart_without_contract"} <= disabled
+    assert {
+        "int_leaky_users",
+        "int_leaky_downstream",
+        "int_leaky_formats",
+        "int_leaky_unmodelled",
+        "ml_leaky_features",
+        "analytics_leaky_cohorts",
+        "int_guard_sample_coverage",
+        "mart_without_contract",
+    } <= disabled
     assert not enabled & disabled
 
 

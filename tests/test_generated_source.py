@@ -41,6 +41,25 @@ PII_VALUES = {
     "Notes": ["call Thandi after 5", "VIP — prefers Afrikaans"],
     "Straße": ["12 Loop Street", "7 Kerk Straat"],
 }
+LEAKY_LAB_MODEL = """{{ config(materialized='table') }}
+select
+    "Account ID" as acct,
+    'ref ' || upper("E-Mail") || ' ok' as c_mail_in_text,
+    regexp_replace("Phone Number", '[^0-9]', '', 'g') as c_dial_digits,
+    md5(lower("E-Mail")) as c_mail_md5,
+    'Dear ' || upper("Full Name") || ', thanks' as c_salutation,
+    '>> ' || "Notes" as c_quote,
+    "Straße" as c_where
+from {{ source('generated_lab', 'generated_lab__customer_accounts') }}
+"""
+LEAKY_LAB_FINDINGS = {
+    "c_mail_in_text": "email",
+    "c_dial_digits": "phone",
+    "c_mail_md5": "unkeyed hash of email",
+    "c_salutation": "name",
+    "c_quote": "free_text",
+    "c_where": "address",
+}
 COLUMNS = (
     '"Account ID"',
     '"CustomerRef"',
@@ -99,6 +118,7 @@ def _drop_warehouse_objects() -> None:
     with superuser_connect("warehouse", "data_warehouse") as conn:
         conn.execute("DROP TABLE IF EXISTS raw.generated_lab__customer_accounts CASCADE")
         conn.execute("DROP TABLE IF EXISTS intermediate.int_generated_lab__customer_accounts_anon")
+        conn.execute("DROP TABLE IF EXISTS intermediate.int_leaky_lab")
         conn.execute("DELETE FROM etl.extract_watermark WHERE source_db = %s", (LAB_DB,))
 
 
@@ -162,10 +182,23 @@ def test_generated_source_end_to_end_pii_free(lab_registry, source_db, project, 
     assert_byte_for_byte(warehouse_su, table)
 
     key_link.ensure_local_key_link()
-    models = f"stg_auth_db__users {table.staging_model} {table.intermediate_model}"
+    # An attacker's model of this source, which nobody but the generator modelled: every PII column
+    # renamed and reformatted. Only the registry's own values can give it away (issue 10 §2).
+    (project / "models" / "leaky" / "int_leaky_lab.sql").write_text(LEAKY_LAB_MODEL)
+    (project / "models" / "leaky" / "int_leaky_lab.yml").write_text(
+        "version: 2\nmodels:\n  - name: int_leaky_lab\n    data_tests: [no_pii_column_names, no_pii_values]\n"
+    )
+    models = f"stg_auth_db__users {table.staging_model} {table.intermediate_model} int_leaky_lab"
     result = run_dbt(["build", "--select", *models.split()], project_dir=project, target_path=project / "target")
-    assert result.ok, result.output[-5000:]
-    statuses = result.statuses()
+    assert result.status_of("int_leaky_lab") == "error", result.output[-5000:]
+    guard = next((line for line in result.output.splitlines() if "PII guard:" in line), result.output[-5000:])
+    findings = guard.split("; ")
+    for column, kind in LEAKY_LAB_FINDINGS.items():
+        # "<n> value(s) of <column> look like registry <class> values of <origin>, <origin>..."
+        found = [f for f in findings if f" of {column} look like registry {kind} values of " in f]
+        assert any(f"{LAB_DB}.{TABLE}." in f for f in found), (column, kind, guard)
+    statuses = {k: v for k, v in result.statuses().items() if "int_leaky_lab" not in k}
+    assert all(v in ("success", "pass") for v in statuses.values()), statuses
     pii_tests = [k for k in statuses if "no_pii" in k and table.intermediate_model in k]
     assert len(pii_tests) == 2 and all(statuses[k] == "pass" for k in pii_tests), statuses
 

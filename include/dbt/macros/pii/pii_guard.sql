@@ -32,7 +32,7 @@
                                       ~ var('incremental_lookback') ~ "')::text").columns[0].values()[0] -%}
             {%- set scope = "_extracted_at > '" ~ since ~ "'::timestamptz" -%}
         {%- endif -%}
-        {%- set found = run_query(pii_value_check_sql(this, pii_text_columns(columns), scope)) -%}
+        {%- set found = run_query(pii_value_check_sql(this, pii_text_columns(columns), scope, pii_number_columns(columns))) -%}
         {%- for row in found.rows -%}
             {%- do problems.append(row[2] ~ ' value(s) of ' ~ row[0] ~ ' look like ' ~ row[1]) -%}
         {%- endfor -%}

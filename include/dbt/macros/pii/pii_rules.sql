@@ -11,6 +11,9 @@
       Luhn digit: compliance.contains_sa_id_number); any first name, last name, full name or email
       of staging's users (case-insensitive, 3+ characters). Whole-value 64-hex hashes and vault
       tokens are skipped (hex runs inside them could look like numbers).
+  (c) the registry's own values: a sample of every declared PII column of every source,
+      normalised (phone/ID digits, e-mails, unkeyed md5/sha256, words), in text and numeric
+      columns (pii_sample.sql).
   Findings name the column and the kind, with counts: never the offending value.
 -#}
 
@@ -100,7 +103,7 @@
 {#- Columns whose values are checked: anything holding text. -#}
 {% macro pii_text_columns(columns) -%}
     {%- set text_types = ['text', 'character varying', 'varchar', 'character', 'char', 'bpchar', 'json', 'jsonb',
-                          'array', 'user-defined', 'citext', 'name'] -%}
+                          'array', 'user-defined', 'citext', 'name', 'inet', 'cidr', 'macaddr'] -%}
     {%- set picked = [] -%}
     {%- for column in columns -%}
         {%- set dtype = (column.data_type or column.dtype or '') | lower -%}
@@ -111,15 +114,31 @@
     {{ return(picked) }}
 {%- endmacro %}
 
+{#- Numeric columns: checked for phone and ID numbers of the registry sample (digits). -#}
+{% macro pii_number_columns(columns) -%}
+    {%- set number_types = ['smallint', 'integer', 'bigint', 'numeric', 'decimal', 'real', 'double precision'] -%}
+    {%- set picked = [] -%}
+    {%- for column in columns -%}
+        {%- set dtype = (column.data_type or column.dtype or '') | lower -%}
+        {%- if dtype.split('(')[0] | trim in number_types -%}
+            {%- do picked.append(column.name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(picked) }}
+{%- endmacro %}
+
 {#-
   A query returning (column_name, kind, n_rows) for every kind of PII-looking value found in
-  `relation` (restricted by `where`). One scan of the relation whatever the number of columns.
+  `relation` (restricted by `where`): the patterns of (b) in the text columns, and the registry
+  sample's values (pii_sample.sql) in the text columns and, as digits, the numeric columns.
+  One scan of the relation whatever the number of columns; the sample is joined by hash.
 -#}
-{% macro pii_value_check_sql(relation, text_columns, where='true') -%}
+{% macro pii_value_check_sql(relation, text_columns, where='true', number_columns=[]) -%}
     {%- set users = api.Relation.create(database=target.database, schema='staging', identifier='stg_auth_db__users') -%}
-    {%- if text_columns | length == 0 -%}
+    {%- if (text_columns | length) + (number_columns | length) == 0 -%}
     select null::text as column_name, null::text as kind, 0::bigint as n_rows where false
     {%- else -%}
+    {%- set needles = pii_needles_relation() -%}
     with user_names as (
         select distinct n
         from (
@@ -130,18 +149,29 @@
         ) as u
         where length(n) >= 3
     ),
-    cells as (
-        select c.column_name, c.v
-        from {{ relation }} as t
-        cross join lateral (values
-            {%- for column in text_columns %}
-            ('{{ column }}', t.{{ adapter.quote(column) }}::text){{ "," if not loop.last }}
-            {%- endfor %}
-        ) as c(column_name, v)
-        where ({{ where }})
+    -- each distinct value once (n = its rows); numbers only from 9 digits up (phone and ID numbers);
+    -- hashes and vault tokens are only compared as hashes
+    cells as materialized (
+        select column_name, v, is_number, n,
+               not is_number and (v ~ '^[0-9a-f]{64}$' or v ~ '^tok_[a-z_]+_[0-9a-f]{32}$') as hashlike
+        from (
+            select c.column_name, c.v, c.is_number, count(*) as n
+            from {{ relation }} as t
+            cross join lateral (values
+                {%- for column in text_columns %}
+                ('{{ column }}', t.{{ adapter.quote(column) }}::text, false),
+                {%- endfor %}
+                {%- for column in number_columns %}
+                ('{{ column }}', case when abs(t.{{ adapter.quote(column) }}) >= 100000000 then t.{{ adapter.quote(column) }}::text end, true),
+                {%- endfor %}
+                (null, null, null)
+            ) as c(column_name, v, is_number)
+            where ({{ where }}) and c.v is not null
+            group by 1, 2, 3
+        ) as d
     ),
     classified as (
-        select column_name,
+        select column_name, n,
                case
                    when v ~* '[a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}' then 'email'
                    when v ~ '(^|[^0-9A-Za-z+])(\+27|0027|0)[ -]?[0-9]{2}[ -]?[0-9]{3}[ -]?[0-9]{4}($|[^0-9A-Za-z])'
@@ -150,14 +180,61 @@
                    when lower(btrim(v)) in (select n from user_names) then 'user_name_or_email'
                end as kind
         from cells
-        where v is not null
-          and v !~ '^[0-9a-f]{64}$'
-          and v !~ '^tok_[a-z_]+_[0-9a-f]{32}$'
+        where not is_number and not hashlike
+    ),
+    -- text as words: lower-case, runs of non-alphanumerics -> one space
+    cell_words as (
+        select column_name, v, n, btrim(regexp_replace(lower(v), '[^[:alnum:]]+', ' ', 'g')) as words
+        from cells
+        where not is_number and not hashlike and length(v) >= 4
+    ),
+    sample_hits as (
+        -- phone and ID numbers: separators dropped, every 9+ digit run cut into windows of each needle length
+        select d.column_name, d.v, d.n, k.label, k.origin
+        from (
+            select c.column_name, c.v, c.n, r.m[1] as run
+            from cells as c
+            cross join lateral regexp_matches(translate(c.v, ' .()/+-' || chr(9) || chr(10) || chr(13), ''), '[0-9]{9,}', 'g') as r(m)
+            where length(c.v) >= 9 and not c.hashlike
+        ) as d
+        cross join (select distinct length(needle) as len from {{ needles }} where match = 'digits') as l
+        cross join lateral generate_series(1, length(d.run) - l.len + 1) as w(i)
+        join {{ needles }} as k on k.match = 'digits' and k.needle = substr(d.run, w.i, l.len)
+        union
+        select c.column_name, c.v, c.n, k.label, k.origin
+        from cells as c
+        cross join lateral regexp_matches(lower(c.v), '[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+', 'g') as r(m)
+        join {{ needles }} as k on k.match = 'email' and k.needle = r.m[1]
+        where not c.is_number and c.v like '%@%'
+        union
+        select c.column_name, c.v, c.n, k.label, k.origin
+        from cells as c
+        cross join lateral regexp_matches(lower(c.v), '[0-9a-f]{32,}', 'g') as r(m)
+        join {{ needles }} as k on k.match = 'hash' and k.needle = r.m[1]
+        where not c.is_number and length(c.v) >= 32 and c.v ~* '[0-9a-f]{32}'
+        union
+        -- other classes: a whole cell, or a multi-word value inside a cell at word boundaries
+        select w.column_name, w.v, w.n, k.label, k.origin
+        from cell_words as w
+        join {{ needles }} as k on k.match = 'text' and k.needle = w.words
+        union
+        select w.column_name, w.v, w.n, k.label, k.origin
+        from cell_words as w
+        cross join lateral (select distinct t from unnest(string_to_array(w.words, ' ')) as t) as tok
+        join {{ needles }} as k on k.match = 'text' and k.multi_word and k.key = tok.t
+        where w.words like '% %' and position(' ' || k.needle || ' ' in ' ' || w.words || ' ') > 0
     )
-    select column_name, kind, count(*)::bigint as n_rows
+    select column_name, kind, sum(n)::bigint as n_rows
     from classified
     where kind is not null
     group by column_name, kind
+    union all
+    select column_name, 'registry ' || label || ' values of ' || string_agg(distinct origin, ', ' order by origin),
+           (sum(n) filter (where nth = 1))::bigint
+    from (
+        select *, row_number() over (partition by column_name, label, v) as nth from sample_hits
+    ) as hits
+    group by column_name, label
     {%- endif -%}
 {%- endmacro %}
 

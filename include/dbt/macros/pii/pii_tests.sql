@@ -18,5 +18,5 @@
     {{ config(fail_calc='coalesce(sum(n_rows), 0)') }}
     {%- set columns = adapter.get_columns_in_relation(model) if execute else [] -%}
     {%- set names = columns | map(attribute='name') | list -%}
-    {{ pii_value_check_sql(model, pii_text_columns(columns), pii_test_scope(names)) }}
+    {{ pii_value_check_sql(model, pii_text_columns(columns), pii_test_scope(names), pii_number_columns(columns)) }}
 {% endtest %}
