@@ -241,6 +241,11 @@ def test_cascade_removes_the_user_from_every_layer_with_evidence(world, cascade_
     run = cascade_dag.test(run_conf=conf(subject, MAIN))
     assert run.state == "success"
 
+    # nothing dbt requires a value in was blanked (a shared card's taps name the subject's device
+    # pseudonym in int_transit_taps_anon.card_hash): the not_null tests of every model still pass
+    not_null = run_dbt(["test", "--select", "test_name:not_null"])
+    assert not_null.ok, not_null.output[-3000:]
+
     # gone from raw (every registry table), and the zero-residual scan of every table is clean
     assert set(raw_rows_of(registry, subject["user_id"]).values()) == {0}
     result = scan(subject)
@@ -406,6 +411,66 @@ def test_the_user_never_comes_back(world, registry):
     assert result.clean, (result.hits, result.unreadable)
 
 
+def test_reconcile_does_not_report_what_the_tombstones_withhold(world, registry):
+    """The app still holds the forgotten user's rows and another user's contact still names their
+    phone: raw never will (the extract drops / blanks them), so reconcile must not page for it every
+    night. A real difference in another row of the same key range still is reported."""
+    from dataacuity import connections
+    from dataacuity.reconcile import reconcile_table
+    from tools import topology
+
+    uid = int(world["main"]["user_id"])
+    with superuser_connect("primary", "ledger_db") as conn:
+        (user_row,) = conn.execute("SELECT min(id) FROM transactions WHERE user_id = %s", (uid,)).fetchone()
+        (other_row,) = conn.execute(
+            "SELECT min(id) FROM transactions WHERE user_id <> %s AND id / 10000 = %s / 10000", (uid, user_row)
+        ).fetchone()
+    assert user_row is not None and other_row is not None
+    topology.wait_for_replica()
+
+    def reconcile(source_db: str, table: str, run_id: str):
+        return reconcile_table(
+            registry.table(source_db, table),
+            connections.connector(connections.REPLICA, dbname=source_db),
+            connections.connector(connections.WAREHOUSE_ETL),
+            run_id,
+        )
+
+    def recorded(run_id: str) -> list[tuple[str, str, str]]:
+        with superuser_connect("warehouse", "data_warehouse") as conn:
+            return conn.execute(
+                "SELECT bucket, status, detail FROM etl.reconcile_result WHERE run_id = %s ORDER BY bucket", (run_id,)
+            ).fetchall()
+
+    # the user's rows (ledger) and the contact naming their phone (txtme): withheld, not differences
+    for source_db, table in (("ledger_db", "transactions"), ("txtme_db", "contacts")):
+        run_id = str(uuid.uuid4())
+        outcome = reconcile(source_db, table, run_id)
+        assert outcome.persisting == [] and outcome.error is None, (table, outcome)
+        assert outcome.replica_rows > outcome.raw_rows or table == "contacts", outcome
+        assert any("withheld by RTBF tombstones" in detail for _b, _s, detail in recorded(run_id)), table
+
+    # a row raw cannot hold as the replica does (a trigger rewrites it on every write), next to the
+    # forgotten user's row: still persisting, and the bucket is reported
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        conn.execute(
+            "CREATE FUNCTION pg_temp.corrupt() RETURNS trigger LANGUAGE plpgsql AS"
+            f" $$ BEGIN IF NEW.id = {int(other_row)} THEN NEW.description := 'corrupted'; END IF; RETURN NEW; END $$"
+        )
+        conn.execute(
+            "CREATE TRIGGER corrupt BEFORE INSERT OR UPDATE ON raw.ledger_db__transactions"
+            " FOR EACH ROW EXECUTE FUNCTION pg_temp.corrupt()"
+        )
+        try:
+            conn.execute("UPDATE raw.ledger_db__transactions SET description = description WHERE id = %s", (other_row,))
+            outcome = reconcile("ledger_db", "transactions", str(uuid.uuid4()))
+        finally:
+            conn.execute("DROP TRIGGER corrupt ON raw.ledger_db__transactions")
+    assert outcome.persisting == [str(user_row // 10000)], outcome
+    repaired = reconcile("ledger_db", "transactions", str(uuid.uuid4()))  # without the fault: repaired
+    assert repaired.persisting == [] and repaired.repaired == [str(user_row // 10000)], repaired
+
+
 # --------------------------------------------------------------------------- SLA, crash, legal hold
 
 
@@ -515,3 +580,15 @@ def test_legal_hold_pauses_and_the_sweep_resumes_after_it_is_lifted(world, casca
     }
     result = rtbf.zero_residual_scan(_links(), both)
     assert result.clean, (result.hits, result.unreadable)
+
+
+def test_the_cascade_deletes_rather_than_blanks_a_column_dbt_requires():
+    """Which columns may be blanked comes from the manifest's not_null tests, not a hand list."""
+    required = rtbf.not_null_columns()
+    assert "card_hash" in required[("intermediate", "int_transit_taps_anon")]
+    needles = rtbf.Needles(user_id="42", user_pseudonyms=[], value_pseudonyms=["p" * 64], tokens=["tok_x"])
+    args = ("intermediate", "intermediate", "int_transit_taps_anon", ["card_hash", "contact_token"], ["text", "text"])
+    blanked = rtbf.derived_steps(*args, needles, frozenset(), "r1")
+    assert {s.action for s in blanked} == {"redacted"}
+    kept = rtbf.derived_steps(*args, needles, frozenset(), "r1", frozenset({"card_hash", "contact_token"}))
+    assert {(s.column, s.action) for s in kept} == {("card_hash", "deleted"), ("contact_token", "deleted")}

@@ -7,7 +7,9 @@ One request = one user. The cascade is generated, never hand-kept:
 - **staging .. ml / analytics** (warehouse): every table the catalog lists in those schemas, by the
   user's pseudonym under every salt generation that still exists (``*_hash`` columns: rows
   deleted), the pseudonyms of their email / phone / SA ID / device / ip (blanked), their vault
-  tokens (``*token*`` columns: blanked) and registry user columns (rows deleted);
+  tokens (``*token*`` columns: blanked) and registry user columns (rows deleted); a column dbt
+  requires a value in (``not_null`` test or constraint in the manifest) is never blanked: those
+  rows are deleted, so the next dbt build stays green;
 - **aggregates**: marts whose dbt ``meta.rtbf_recompute`` names their grain are recomputed for the
   grains the user counted in (their k-anonymity tests run with them);
 - **push-back**: every table of the app schemas in analytics_db (.104) with a user-id column;
@@ -557,8 +559,11 @@ def derived_steps(
     needles: Needles,
     user_columns: frozenset[str],
     request_id: str,
+    not_null: frozenset[str] = frozenset(),
 ) -> list[_Step]:
-    """Catalog-driven steps for a table downstream of raw (dbt layers, push-back)."""
+    """Catalog-driven steps for a table downstream of raw (dbt layers, push-back). A column in
+    `not_null` (the table's dbt tests require a value: `not_null_columns`) is never blanked: the rows
+    that name the user there are deleted instead (blanking them would fail the next dbt build)."""
     steps = []
     target = (schema, table)
     for column, column_type in zip(columns, types, strict=True):
@@ -571,12 +576,39 @@ def derived_steps(
                     _Step(layer, target, "deleted", column, dict.fromkeys(needles.user_pseudonyms, request_id))
                 )
             if needles.value_pseudonyms:
-                steps.append(
-                    _Step(layer, target, "redacted", column, dict.fromkeys(needles.value_pseudonyms, request_id))
-                )
+                action = "deleted" if column in not_null else "redacted"
+                steps.append(_Step(layer, target, action, column, dict.fromkeys(needles.value_pseudonyms, request_id)))
         elif text and "token" in column and needles.tokens:
-            steps.append(_Step(layer, target, "redacted", column, dict.fromkeys(needles.tokens, request_id)))
+            action = "deleted" if column in not_null else "redacted"
+            steps.append(_Step(layer, target, action, column, dict.fromkeys(needles.tokens, request_id)))
     return steps
+
+
+def not_null_columns(manifest_path=None) -> dict[tuple[str, str], frozenset[str]]:
+    """(schema, relation) -> the columns dbt requires a value in, from the manifest: a `not_null`
+    data test or a `not_null` / `primary_key` column constraint. The cascade deletes the rows that
+    name the user in those columns rather than blanking them."""
+    from dataacuity import dbt
+
+    path = Path(manifest_path or dbt.MANIFEST_PATH)
+    if not path.exists():
+        return {}
+    nodes = json.loads(path.read_text()).get("nodes", {})
+    required: dict[tuple[str, str], set[str]] = {}
+
+    def add(model_id: str | None, column: str | None) -> None:
+        model = nodes.get(model_id or "")
+        if model and column:
+            required.setdefault((model["schema"], model.get("alias") or model["name"]), set()).add(column)
+
+    for node in nodes.values():
+        if node.get("resource_type") == "test" and (node.get("test_metadata") or {}).get("name") == "not_null":
+            add(node.get("attached_node"), node.get("column_name"))
+        elif node.get("resource_type") == "model":
+            for column, spec in (node.get("columns") or {}).items():
+                if any(c.get("type") in ("not_null", "primary_key") for c in spec.get("constraints") or []):
+                    add(node["unique_id"], column)
+    return {key: frozenset(columns) for key, columns in required.items()}
 
 
 def _catalog(conn, schemas: Sequence[str] | None) -> list[tuple[str, str, bool, list[str], list[str]]]:
@@ -825,6 +857,7 @@ def cascade_many(
 
     # 4. dbt layers (dbt_writer), from the catalog
     users = user_column_names(registry)
+    required = not_null_columns()
     with links.warehouse_dbt() as conn:
         with conn.transaction():
             conn.execute("SET LOCAL ROLE dbt_writer")
@@ -833,7 +866,17 @@ def cascade_many(
             s
             for schema, table, _readable, columns, types in catalog
             for r, (_s, n) in active.items()
-            for s in derived_steps(_dbt_layer(schema), schema, table, columns, types, n, users, r)
+            for s in derived_steps(
+                _dbt_layer(schema),
+                schema,
+                table,
+                columns,
+                types,
+                n,
+                users,
+                r,
+                required.get((_dbt_layer(schema), table), frozenset()),
+            )
         )
         for step in steps:
             tally(_journaled(conn, "dbt_writer", step, run_id))
