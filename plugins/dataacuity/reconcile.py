@@ -56,6 +56,7 @@ class TableReconciliation:
     repaired: list[str] = field(default_factory=list)  # buckets that differed and now agree
     persisting: list[str] = field(default_factory=list)  # buckets that still differ
     rows_repaired: int = 0
+    withheld_rows: int = 0  # replica rows of forgotten (tombstoned) users that raw never holds
     error: str | None = None
 
     @property
@@ -202,6 +203,7 @@ def reconcile_table(
             if replica_after.get(bucket) != raw_after.get(bucket):
                 landed = _as_extract_lands(table, source, warehouse, columns, bucketing, where)
                 if landed is not None and landed.get(bucket) == raw_after.get(bucket):
+                    outcome.withheld_rows += replica_after.get(bucket, (0, 0))[0] - landed.get(bucket, (0, 0))[0]
                     replica_after = landed
                     withheld = "; the rest is withheld by RTBF tombstones (as the extract lands it)"
             if replica_after.get(bucket) != raw_after.get(bucket):
