@@ -305,4 +305,5 @@ def test_reconcile_dag_task_reconciles_a_source_through_the_airflow_connections(
     outcomes = task.python_callable(*task.op_args, **task.op_kwargs)
     assert {o["table_name"] for o in outcomes} == set(registry.source("ledger_db").table_names)
     assert all(o["persisting"] == [] and o["error"] is None for o in outcomes)
-    assert all(o["replica_rows"] == o["raw_rows"] > 0 for o in outcomes)
+    # (rows of users forgotten by an earlier RTBF test that the app still holds never land in raw)
+    assert all(o["replica_rows"] == o["raw_rows"] + o["withheld_rows"] and o["raw_rows"] > 0 for o in outcomes)
