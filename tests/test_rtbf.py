@@ -394,6 +394,22 @@ def test_the_user_never_comes_back(world, registry):
             "UPDATE contacts SET phone = %s, updated_at = now() WHERE id = (SELECT max(id) FROM contacts WHERE owner_user_id <> %s)",
             (subject["identifiers"]["phone"][0], uid),
         )
+    # other users' rows that point at them without being theirs (raw keeps these rows): a payment
+    # to them as a merchant, their transit card tapped without a known user
+    with superuser_connect("primary", "sdpkt_db") as conn:
+        (payment,) = conn.execute(
+            "UPDATE payments SET merchant_user_id = %s, updated_at = now()"
+            " WHERE id = (SELECT max(id) FROM payments WHERE user_id <> %s) RETURNING id",
+            (uid, uid),
+        ).fetchone()
+    with superuser_connect("primary", "transit_db") as conn:
+        (card,) = conn.execute("SELECT min(card_uid) FROM taps WHERE user_id = %s", (uid,)).fetchone()
+        assert card, "the subject was given a tap"
+        conn.execute(
+            "UPDATE taps SET user_id = NULL, card_uid = %s, updated_at = now()"
+            " WHERE id = (SELECT max(id) FROM taps WHERE user_id <> %s)",
+            (card, uid),
+        )
     from tools import topology
 
     topology.wait_for_replica()
@@ -401,14 +417,32 @@ def test_the_user_never_comes_back(world, registry):
     assert set(raw_rows_of(registry, subject["user_id"]).values()) == {0}
     # the transform run and the full refresh of everything built from the tables the app wrote the
     # user into again (every other raw table is already asserted free of them just above)
-    touched = ["source:ledger_db.ledger_db__transactions+", "source:txtme_db.txtme_db__contacts+"]
+    touched = [
+        f"source:{source}.{source}__{table}+"
+        for source, table in [
+            ("ledger_db", "transactions"),
+            ("txtme_db", "contacts"),
+            ("sdpkt_db", "payments"),
+            ("transit_db", "taps"),
+        ]
+    ]
     incremental = run_dbt(["run", "--select", *touched])
     assert incremental.ok, incremental.output[-3000:]
     full = run_dbt(["run", "--full-refresh", "--select", *touched])
     assert full.ok, full.output[-3000:]
     assert "fct_ledger_transactions_anon" in full.output  # the mart the new activity feeds was rebuilt
-    result = scan(subject)
+    # their pseudonyms (user, email, phone, SA ID, and their card's device pseudonym) are nowhere
+    result = scan({**subject, "identifiers": {**subject["identifiers"], "device_id": [card]}})
     assert result.clean, (result.hits, result.unreadable)
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        landed = conn.execute(
+            "SELECT merchant_user_id FROM raw.sdpkt_db__payments WHERE id = %s", (payment,)
+        ).fetchall()
+        assert landed == [(None,)], "raw keeps the payer's payment, the forgotten merchant's id blanked on the way in"
+        kept = conn.execute(
+            "SELECT count(*) FROM intermediate.int_sdpkt_payments_anon WHERE payment_id = %s", (payment,)
+        ).fetchone()[0]
+    assert kept == 0, "a payment needs its merchant's pseudonym: the one to a forgotten merchant is dropped"
 
 
 def test_reconcile_does_not_report_what_the_tombstones_withhold(world, registry):

@@ -141,7 +141,7 @@ def _as_extract_lands(
             compose("reconcile/copy_in_rows.sql", target=stage, columns=names),
         )
         source.commit()
-        core._drop_forgotten(warehouse, table, stage, sql.SQL("true"))
+        core._drop_forgotten(warehouse, table, stage, sql.SQL("true"), {c.name for c in columns})
         row = sql.SQL("ROW({})").format(names)
         return _checksums(warehouse, stage, bucketing, row, sql.SQL("true"))
 

@@ -13,10 +13,11 @@ lines name the file (with line number), the source, the table and the key.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -157,6 +158,11 @@ class Table:
     late_commit_limit_minutes: int = DEFAULT_LATE_COMMIT_LIMIT_MINUTES
     reconcile: bool = True
     retention_days: int = 0  # 0 only when built by hand; the loader always applies the kind default
+    # Other columns that may hold an auth_db user id: the registry's user-column names (`user_id` and
+    # every table's user_column) other than this table's own. Set by the loader. The right-to-be-
+    # forgotten cascade and the extract blank a forgotten user's id there (a payment to them as a
+    # merchant); a name the source table does not have is ignored.
+    user_references: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.id:  # built by hand (tests): derive it as the registry does
@@ -295,6 +301,11 @@ class Registry:
 
     def user_linked_tables(self) -> Iterator[Table]:
         return (table for table in self.tables() if table.is_user_linked)
+
+    def user_column_names(self) -> frozenset[str]:
+        """Column names that hold an auth_db user id wherever they appear: `user_id` and every
+        table's user_column (the right-to-be-forgotten cascade and its scan look there)."""
+        return _user_column_names(self.sources)
 
     def __len__(self) -> int:
         return sum(len(source.tables) for source in self.sources)
@@ -804,6 +815,26 @@ class _Validator:
 # --------------------------------------------------------------------------- entry point
 
 
+def _user_column_names(sources: Iterable[Source]) -> frozenset[str]:
+    return frozenset(
+        {"user_id", *(t.user_column for s in sources for t in s.tables if t.user_column and t.user_column != "id")}
+    )
+
+
+def _with_user_references(sources: Sequence[Source]) -> tuple[Source, ...]:
+    names = _user_column_names(sources)
+    return tuple(
+        dataclasses.replace(
+            source,
+            tables=tuple(
+                dataclasses.replace(table, user_references=tuple(sorted(names - {table.user_column})))
+                for table in source.tables
+            ),
+        )
+        for source in sources
+    )
+
+
 def parse_registry(text: str, path: Path | str = "<string>", *, partial: bool = False) -> Registry:
     """Validate registry YAML text; ``path`` is used in messages and kept on the Registry.
 
@@ -824,7 +855,7 @@ def parse_registry(text: str, path: Path | str = "<string>", *, partial: bool = 
     _walk_nodes(root, (), lines, duplicates)
     validator = _Validator(file, lines)
     validator.duplicate_keys(duplicates)
-    sources = validator.registry(data)
+    sources = _with_user_references(validator.registry(data))
     if not validator.issues:
         return Registry(path=Path(path), sources=tuple(sources))
     if not partial or any(issue.source is None for issue in validator.issues):

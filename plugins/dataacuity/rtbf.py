@@ -76,8 +76,11 @@ SCANNER_ROLE = "rtbf_scanner"
 # registry PII class -> hash family (pseudonyms in *_hash columns) and token family (vault)
 HASH_FAMILY_OF_CLASS = {"email": "email", "phone": "phone", "id_number": "id_number", "device_id": "device", "ip": "ip"}
 TOKEN_FAMILY_OF_CLASS = {c: c for c in ("email", "phone", "id_number", "name", "address", "device_id", "ip", "dob")}
-# Identifier classes that other users' rows may name (redacted) and that are tombstoned.
+# Identifier classes that other users' rows may name (redacted in raw) and that are tombstoned.
 TOMBSTONED_CLASSES = ("email", "phone", "id_number")
+# Tombstoned too (kind = hash family), not redacted in raw: dbt's hash_lookup gives them no
+# pseudonym, so no rebuild brings the user's device / card pseudonym back through another row.
+TOMBSTONED_PSEUDONYM_CLASSES = {"device_id": "device"}
 # What the zero-residual scan looks for as substrings (distinctive enough not to match by chance).
 SUBSTRING_CLASSES = ("email", "id_number")
 
@@ -446,9 +449,10 @@ def _tombstone(links: Links, request_id: str, subject: Subject) -> None:
         conn.execute(
             query("rtbf/add_tombstone.sql"), {"kind": "user", "value": subject.user_id, "request_id": request_id}
         )
-        for cls in TOMBSTONED_CLASSES:
+        kinds = {**{cls: cls for cls in TOMBSTONED_CLASSES}, **TOMBSTONED_PSEUDONYM_CLASSES}
+        for cls, kind in kinds.items():
             for value in subject.identifiers.get(cls, []):
-                conn.execute(query("rtbf/add_tombstone.sql"), {"kind": cls, "value": value, "request_id": request_id})
+                conn.execute(query("rtbf/add_tombstone.sql"), {"kind": kind, "value": value, "request_id": request_id})
     with links.warehouse_admin() as conn:
         conn.execute(query("rtbf/refresh_tombstones.sql"))
         conn.commit()
@@ -532,6 +536,10 @@ def raw_steps(
         if table.user_column and table.user_column in columns:
             user = _typed(needles.user_id, columns[table.user_column])
             steps.append(_Step("raw", table.qualified_raw, "deleted", table.user_column, {user: request_id}))
+        for column in table.user_references:  # another user's row naming them (a payment to them)
+            if column in columns and (columns[column] in TEXT_TYPES or columns[column] in INTEGER_TYPES):
+                user = _typed(needles.user_id, columns[column])
+                steps.append(_Step("raw", table.qualified_raw, "redacted", column, {user: request_id}))
         for column, pii_class in table.pii.items():
             values = needles.by_class.get(pii_class) if pii_class in TOMBSTONED_CLASSES else None
             if values and column in columns and columns[column] in TEXT_TYPES:
@@ -547,7 +555,7 @@ def _dbt_layer(schema: str) -> str | None:
 
 
 def user_column_names(registry: Registry) -> frozenset[str]:
-    return frozenset({"user_id", *(t.user_column for t in registry.user_linked_tables() if t.user_column != "id")})
+    return registry.user_column_names()
 
 
 def derived_steps(

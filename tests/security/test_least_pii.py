@@ -33,6 +33,7 @@ MAY_READ = {
         "etl.extract_watermark",
         "ops.kill_switch",
         "compliance.hash_key_status",  # which key version is active, never the key
+        "rtbf.erased_rows_per_relation",  # salt rotation's verify: rows erased per relation (counts only)
     ),
     "analytics_user": ("marts.*", "analytics.*"),
     "pipeline_monitor": (

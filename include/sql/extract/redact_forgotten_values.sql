@@ -1,4 +1,5 @@
--- Right to be forgotten: another user's row that names a forgotten user's email / phone / SA ID
+-- Right to be forgotten: another user's row that names a forgotten user (their email / phone / SA ID,
+-- or their id in a user reference column: kind 'user')
 -- (a contact, a recipient) lands with that column blanked.
 UPDATE {target} SET {column} = NULL
 WHERE {predicate}

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -199,7 +199,7 @@ def extract_table(
                             raw=sql.Identifier(*table.qualified_raw),
                         )
                     )
-                    for index, column in _erasure_indexes(table):
+                    for index, column in _erasure_indexes(table, {c.name for c in plan.columns}):
                         warehouse.execute(
                             compose(
                                 "extract/create_erasure_index.sql",
@@ -718,7 +718,12 @@ def _run_batch(
         )
         source.commit()
         forgotten = _drop_forgotten(
-            warehouse, table, target, window.predicate_on_key(table) if direct else sql.SQL("true")
+            warehouse,
+            table,
+            target,
+            window.predicate_on_key(table) if direct else sql.SQL("true"),
+            {c.name for c in plan.columns},
+            raw=None if direct else plan.raw,
         )
         if direct:
             result.rows_inserted = result.rows_read - forgotten
@@ -795,25 +800,50 @@ def _hold_for_open_transactions(
 TOMBSTONED_PII_CLASSES = ("email", "phone", "id_number")
 
 
-def _erasure_indexes(table: Table) -> list[tuple[str, str]]:
+def _erasure_indexes(table: Table, present: Collection[str]) -> list[tuple[str, str]]:
     """(index name, column): the right-to-be-forgotten cascade deletes a user's rows by their user
-    column and blanks other users' columns naming them (email / phone / SA ID) by index, not scan."""
+    column and blanks other users' columns naming them (email / phone / SA ID, and the user
+    references present in the table: a payment to them as a merchant) by index, not scan."""
     columns = [table.user_column] if table.user_column else []
     columns += [c for c, cls in table.pii.items() if cls in TOMBSTONED_PII_CLASSES]
+    columns += [c for c in table.user_references if c in present]
     return [(f"{table.raw_table[:40]}__rtbf_{i}", column) for i, column in enumerate(columns)]
 
 
-def _drop_forgotten(warehouse: psycopg.Connection, table: Table, target, predicate: sql.Composable) -> int:
+def _drop_forgotten(
+    warehouse: psycopg.Connection,
+    table: Table,
+    target,
+    predicate: sql.Composable,
+    present: Collection[str],
+    raw: sql.Composable | None = None,
+) -> int:
     """Right to be forgotten (DESIGN §3): drop the batch's rows of tombstoned users and blank the
-    columns that name a tombstoned user's email / phone / SA ID, before anything merges into raw.
+    columns that name a tombstoned user (their email / phone / SA ID, or their id in a user
+    reference column of the batch's `present` columns), before anything merges into raw.
     A replay, backfill or re-extract of rows the app still holds therefore never lands them again.
+    `raw`: the batch is a stage that merges into this raw table, whose older version of a dropped
+    row (another user's, before the app re-pointed it to the forgotten user) is deleted too.
     Returns the rows dropped. A no-op (one cheap query) while no tombstone exists."""
     columns = [(c, cls) for c, cls in table.pii.items() if cls in TOMBSTONED_PII_CLASSES]
+    columns += [(c, "user") for c in table.user_references if c in present]
     if not (table.user_column or columns):
         return 0
     if not warehouse.execute("SELECT compliance.rtbf_has_tombstones()").fetchone()[0]:
         return 0
     dropped = 0
+    if table.user_column and raw is not None:
+        warehouse.execute(
+            compose(
+                "extract/drop_forgotten_from_raw.sql",
+                raw=raw,
+                stage=target,
+                key_match=sql.SQL(" AND ").join(
+                    sql.SQL("r.{k} = s.{k}").format(k=sql.Identifier(k)) for k in table.primary_key
+                ),
+                user_column=sql.Identifier(table.user_column),
+            )
+        )
     if table.user_column:
         dropped = warehouse.execute(
             compose(
