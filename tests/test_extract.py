@@ -98,9 +98,11 @@ def run_extract(lab, table, **kwargs):
 
 
 def insert_events(conn, first: int, count: int, age: str = "1 hour") -> None:
+    # user ids far above any real one: `user_id` holds an auth_db user id wherever it appears, so the
+    # extract would blank one that a right-to-be-forgotten test tombstoned earlier in the session
     conn.execute(
         "INSERT INTO events (id, user_id, amount, note, updated_at)"
-        " SELECT g, g %% 97, (g %% 1000) / 10.0, 'row ' || g, now() - %s::interval"
+        " SELECT g, 8000000000 + g %% 97, (g %% 1000) / 10.0, 'row ' || g, now() - %s::interval"
         " FROM generate_series(%s::bigint, %s::bigint) g",
         (age, first, first + count - 1),
     )

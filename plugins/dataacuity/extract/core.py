@@ -723,7 +723,6 @@ def _run_batch(
             target,
             window.predicate_on_key(table) if direct else sql.SQL("true"),
             {c.name for c in plan.columns},
-            raw=None if direct else plan.raw,
         )
         if direct:
             result.rows_inserted = result.rows_read - forgotten
@@ -811,19 +810,12 @@ def _erasure_indexes(table: Table, present: Collection[str]) -> list[tuple[str, 
 
 
 def _drop_forgotten(
-    warehouse: psycopg.Connection,
-    table: Table,
-    target,
-    predicate: sql.Composable,
-    present: Collection[str],
-    raw: sql.Composable | None = None,
+    warehouse: psycopg.Connection, table: Table, target, predicate: sql.Composable, present: Collection[str]
 ) -> int:
     """Right to be forgotten (DESIGN §3): drop the batch's rows of tombstoned users and blank the
     columns that name a tombstoned user (their email / phone / SA ID, or their id in a user
     reference column of the batch's `present` columns), before anything merges into raw.
     A replay, backfill or re-extract of rows the app still holds therefore never lands them again.
-    `raw`: the batch is a stage that merges into this raw table, whose older version of a dropped
-    row (another user's, before the app re-pointed it to the forgotten user) is deleted too.
     Returns the rows dropped. A no-op (one cheap query) while no tombstone exists."""
     columns = [(c, cls) for c, cls in table.pii.items() if cls in TOMBSTONED_PII_CLASSES]
     columns += [(c, "user") for c in table.user_references if c in present]
@@ -832,18 +824,6 @@ def _drop_forgotten(
     if not warehouse.execute("SELECT compliance.rtbf_has_tombstones()").fetchone()[0]:
         return 0
     dropped = 0
-    if table.user_column and raw is not None:
-        warehouse.execute(
-            compose(
-                "extract/drop_forgotten_from_raw.sql",
-                raw=raw,
-                stage=target,
-                key_match=sql.SQL(" AND ").join(
-                    sql.SQL("r.{k} = s.{k}").format(k=sql.Identifier(k)) for k in table.primary_key
-                ),
-                user_column=sql.Identifier(table.user_column),
-            )
-        )
     if table.user_column:
         dropped = warehouse.execute(
             compose(
