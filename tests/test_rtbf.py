@@ -96,11 +96,28 @@ def _links():
     return rtbf.Links.from_airflow()
 
 
+def _stray_user_tables(registry) -> list[str]:
+    """raw tables no registry table lands that hold a registry user column: an earlier test's lab
+    left behind (tests.conftest.drop_lab_source removes a lab). The zero-residual scan reads every
+    table and would find real users' ids in their made-up ones."""
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        return [
+            row[0]
+            for row in conn.execute(
+                "SELECT DISTINCT table_schema || '.' || table_name FROM information_schema.columns"
+                " WHERE table_schema = 'raw' AND column_name = ANY(%s) AND table_name <> ALL(%s) ORDER BY 1",
+                (sorted(rtbf.user_column_names(registry)), [t.raw_table for t in registry.tables()]),
+            )
+        ]
+
+
 @pytest.fixture(scope="module")
 def world(topology, seeded_sources, registry, airflow_db):
     from tools import key_link
     from tools.pipeline import extract_all
 
+    strays = _stray_user_tables(registry)
+    assert not strays, f"an earlier test left raw tables with user ids behind (drop them at teardown): {strays}"
     rng = random.Random()
     taken: list[int] = []
     subjects = {name: _create_subject(registry, rng, name, taken) for name in ("main", "crash", "hold")}
