@@ -717,6 +717,7 @@ def _run_batch(
             compose("extract/copy_in.sql", target=target, columns=plan.column_list),
         )
         source.commit()
+        superseded = 0 if direct else _drop_superseded_by_forgotten(warehouse, table, plan)
         forgotten = _drop_forgotten(
             warehouse,
             table,
@@ -728,6 +729,7 @@ def _run_batch(
             result.rows_inserted = result.rows_read - forgotten
         else:
             _merge(warehouse, plan, table, result, mirror=window.where)
+            result.rows_deleted += superseded
         if table.is_incremental and window.advances_watermark:
             result.watermark = _hold_for_open_transactions(warehouse, table, state, window, result)
             warehouse.execute(
@@ -846,6 +848,26 @@ def _drop_forgotten(
     if dropped:
         log.info("%s: %d row(s) of forgotten users dropped on the way in (tombstones)", table.key, dropped)
     return dropped
+
+
+def _drop_superseded_by_forgotten(warehouse: psycopg.Connection, table: Table, plan: _Plan) -> int:
+    """Raw's copies of the batch's rows that now belong to a tombstoned user (the app moved a row to
+    them after the cascade): _drop_forgotten drops the new version from the stage, so without this
+    raw would keep the old one under its previous owner. Returns the raw rows deleted."""
+    if not table.user_column or not warehouse.execute("SELECT compliance.rtbf_has_tombstones()").fetchone()[0]:
+        return 0
+    deleted = warehouse.execute(
+        compose(
+            "extract/drop_forgotten_superseded.sql",
+            raw=plan.raw,
+            stage=plan.stage,
+            key_match=plan.key_match,
+            user_column=sql.Identifier(table.user_column),
+        )
+    ).rowcount
+    if deleted:
+        log.info("%s: %d raw row(s) the app has since given to forgotten users deleted", table.key, deleted)
+    return deleted
 
 
 def _stream(source, warehouse, copy_out, copy_in) -> int:
