@@ -20,7 +20,7 @@ RESULTS = Path(__file__).resolve().parent / "results.json"
 
 def main() -> int:
     quick = "--quick" in sys.argv  # skips the 10M-row table and the 5-minute alert-latency run
-    # `--only security|pipeline|rotation`: that benchmark alone, merged into the existing results.json
+    # `--only security|pipeline|rotation|rtbf`: that benchmark alone, merged into the existing results.json
     only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
     started = time.monotonic()
     # Benchmarks reach the local topology through the same Airflow connection ids as the DAGs.
@@ -36,6 +36,10 @@ def main() -> int:
         from bench import bench_rotation
 
         return _report(bench_rotation.run(users=100_000 if quick else 1_000_000), started, merge=True)
+    if only == "rtbf":  # one right-to-be-forgotten user through 1M- and 10M-row tables (issue 9)
+        from bench import bench_rtbf
+
+        return _report(bench_rtbf.run(with_10m=not quick), started, merge=True)
     figures += bench_security.run()
     figures += bench_parse.run()
     figures += bench_extract.run(with_10m=not quick)
@@ -46,9 +50,10 @@ def main() -> int:
         bench_transform = None
     if bench_transform is not None:
         figures += bench_transform.run(with_10m=not quick)
-    from bench import bench_rotation
+    from bench import bench_rotation, bench_rtbf
 
     figures += bench_rotation.run(users=100_000 if quick else 1_000_000)
+    figures += bench_rtbf.run(with_10m=not quick)
     if not quick:
         import tempfile
 

@@ -14,7 +14,10 @@ Daily, one task per source database of `config/sources.yml`. Per table: row coun
 checksum per key range (10 000 ids), per day of the event time (event tables without an integer
 key) or per hash bucket, on the replica and in `raw` at the same time. Incremental tables compare
 the rows up to their watermark; snapshot tables everything. A differing range is re-extracted
-(any cursor value; rows gone at source are deleted from raw) and compared again.
+(any cursor value; rows gone at source are deleted from raw) and compared again. Rows of users
+forgotten under RTBF (tombstoned) that the app still holds, and values naming them, are withheld by
+the extract on purpose: they are not differences (the range is compared against the replica as the
+extract lands it, through the same tombstone check).
 
 This is how raw is trusted: it finds what no cursor can — a row whose cursor was set backwards
 (before the watermark), a row lost from raw, rows of a transaction that stayed open past its

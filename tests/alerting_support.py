@@ -129,5 +129,17 @@ def alertmanager(tmp_path_factory, local_config):
 
 
 @pytest.fixture
+def fresh_alertmanager(tmp_path, local_config):
+    """Another real Alertmanager (same routing, same webhooks) for one test: its notification log
+    is empty, so an alert an earlier test already paged with the same labels (re-notified only
+    after repeat_interval by the session's Alertmanager) pages again at once."""
+    state = tmp_path / "am-state"
+    port = _free_port()
+    aml.start_alertmanager(state, port, local_config)
+    yield f"http://127.0.0.1:{port}"
+    aml.stop_alertmanager(state)
+
+
+@pytest.fixture
 def client(alertmanager) -> AlertmanagerClient:
     return AlertmanagerClient(alertmanager, timeout=2, retries=2, backoff=0.1)

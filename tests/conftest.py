@@ -82,6 +82,34 @@ def superuser_connect(cluster: str, dbname: str, **kwargs):
     return psycopg.connect(_topology.dsn(cluster, dbname), autocommit=True, **kwargs)
 
 
+# What the extract writes per source besides raw (a lab's rows of each are removed with the lab).
+EXTRACT_BOOKKEEPING = ("extract_watermark", "extract_batch", "extract_open_xact", "reconcile_result")
+
+
+def drop_lab_source(lab_db: str) -> None:
+    """Everything a test's throwaway source database put on the topology: the database on the
+    primary, its raw.{lab_db}__* tables and its extract bookkeeping (etl.*) on the warehouse.
+
+    Lab fixtures call it before they build the lab and again at teardown: nothing of a lab outlives
+    its module. The RTBF zero-residual scan reads every table of every schema, and a lab table whose
+    small user ids collide with real users' fails it (tests/test_rtbf.py)."""
+    from psycopg import sql
+
+    with superuser_connect("primary", "postgres") as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(lab_db)))
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        tables = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'raw' AND starts_with(tablename, %s)",
+            (f"{lab_db}__",),
+        ).fetchall()
+        for (table,) in tables:
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier("raw", table)))
+        for bookkeeping in EXTRACT_BOOKKEEPING:
+            conn.execute(
+                sql.SQL("DELETE FROM {} WHERE source_db = %s").format(sql.Identifier("etl", bookkeeping)), (lab_db,)
+            )
+
+
 @pytest.fixture
 def warehouse_su(topology):
     with superuser_connect("warehouse", "data_warehouse") as conn:

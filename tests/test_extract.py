@@ -17,7 +17,7 @@ from dataacuity.extract.core import (
 )
 from dataacuity.kill_switch import WritesRefusedError
 from dataacuity.registry import parse_registry
-from tests.conftest import superuser_connect
+from tests.conftest import drop_lab_source, superuser_connect
 
 LAB_DB = "extract_lab"
 
@@ -57,10 +57,13 @@ def lab_table(name: str, yaml_text: str = REGISTRY_YAML):
 
 @pytest.fixture(scope="module")
 def lab(topology):
+    """The lab source database; at teardown it, its raw tables (raw.extract_lab__events holds user
+    ids 0..96, real users' ids too) and its bookkeeping are gone."""
+    drop_lab_source(LAB_DB)
     with superuser_connect("primary", "postgres") as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {LAB_DB} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {LAB_DB}")
     yield topology
+    drop_lab_source(LAB_DB)
 
 
 @pytest.fixture
@@ -98,9 +101,11 @@ def run_extract(lab, table, **kwargs):
 
 
 def insert_events(conn, first: int, count: int, age: str = "1 hour") -> None:
+    # user ids far above any real one: `user_id` holds an auth_db user id wherever it appears, so the
+    # extract would blank one that a right-to-be-forgotten test tombstoned earlier in the session
     conn.execute(
         "INSERT INTO events (id, user_id, amount, note, updated_at)"
-        " SELECT g, g %% 97, (g %% 1000) / 10.0, 'row ' || g, now() - %s::interval"
+        " SELECT g, 8000000000 + g %% 97, (g %% 1000) / 10.0, 'row ' || g, now() - %s::interval"
         " FROM generate_series(%s::bigint, %s::bigint) g",
         (age, first, first + count - 1),
     )

@@ -15,7 +15,7 @@ from dataacuity import dbt
 from dataacuity.dbt_runner import run_dbt
 from dataacuity.extract.core import extract_table
 from dataacuity.registry import DEFAULT_REGISTRY_PATH, parse_registry
-from tests.conftest import superuser_connect
+from tests.conftest import drop_lab_source, superuser_connect
 from tools import generate_models, key_link
 
 LAB_DB = "generated_lab"
@@ -86,8 +86,8 @@ def lab_registry():
 
 @pytest.fixture(scope="module")
 def source_db(topology):
+    _drop_warehouse_objects()
     with superuser_connect("primary", "postgres") as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {LAB_DB} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {LAB_DB}")
     with superuser_connect("primary", LAB_DB) as conn:
         conn.execute(
@@ -109,17 +109,16 @@ def source_db(topology):
                 row,
             )
     topology.wait_for_replica()
-    _drop_warehouse_objects()
     yield LAB_DB
     _drop_warehouse_objects()
 
 
 def _drop_warehouse_objects() -> None:
+    """The lab (database, raw table, bookkeeping) and the models built from it."""
+    drop_lab_source(LAB_DB)
     with superuser_connect("warehouse", "data_warehouse") as conn:
-        conn.execute("DROP TABLE IF EXISTS raw.generated_lab__customer_accounts CASCADE")
         conn.execute("DROP TABLE IF EXISTS intermediate.int_generated_lab__customer_accounts_anon")
         conn.execute("DROP TABLE IF EXISTS intermediate.int_leaky_lab")
-        conn.execute("DELETE FROM etl.extract_watermark WHERE source_db = %s", (LAB_DB,))
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from dataacuity.alerting import OUTBOX_TABLE, Alert, AlertmanagerClient, drain_o
 from dataacuity.extract import extract_table
 from dataacuity.registry import parse_registry
 from tests.alerting_support import poll
-from tests.conftest import REPO, superuser_connect
+from tests.conftest import REPO, drop_lab_source, superuser_connect
 
 LAB_DB = "kill_switch_lab"
 RAW = f"raw.{LAB_DB}__events"
@@ -105,20 +105,19 @@ def incidents(tag: str) -> list[dict]:
 
 
 @pytest.fixture
-def lab(topology, warehouse_su):
-    """A source table on the primary, replicated, with no raw table or bookkeeping yet."""
+def lab(topology):
+    """A source table on the primary, replicated, with no raw table or bookkeeping yet (and none
+    left after the test)."""
+    drop_lab_source(LAB_DB)
     with superuser_connect("primary", "postgres") as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {LAB_DB} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {LAB_DB}")
-    warehouse_su.execute(f"DROP TABLE IF EXISTS {RAW}")
-    warehouse_su.execute("DELETE FROM etl.extract_watermark WHERE source_db = %s", (LAB_DB,))
-    warehouse_su.execute("DELETE FROM etl.extract_batch WHERE source_db = %s", (LAB_DB,))
     with superuser_connect("primary", LAB_DB) as conn:
         conn.execute(
             "CREATE TABLE events (id bigint PRIMARY KEY, note text, amount numeric(18,2),"
             " updated_at timestamptz NOT NULL DEFAULT now())"
         )
         yield conn
+    drop_lab_source(LAB_DB)
 
 
 def insert_events(conn, first: int, count: int, age: str = "0 minutes") -> None:

@@ -13,7 +13,7 @@ from dataacuity.alert_callbacks import deadline_missed
 from dataacuity.extract import extract_table
 from dataacuity.monitoring import check_source_freshness
 from dataacuity.registry import parse_registry
-from tests.conftest import REPO, superuser_connect
+from tests.conftest import REPO, drop_lab_source, superuser_connect
 
 LAB_DB = "freshness_lab"
 _SAST_HOUR = datetime.now(ZoneInfo("Africa/Johannesburg")).hour
@@ -67,14 +67,10 @@ def am_env(alertmanager, topology, monkeypatch, webhook):
 
 
 @pytest.fixture
-def lab(topology, warehouse_su):
+def lab(topology):
+    drop_lab_source(LAB_DB)
     with superuser_connect("primary", "postgres") as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {LAB_DB} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {LAB_DB}")
-    for table in TABLES:
-        warehouse_su.execute(f"DROP TABLE IF EXISTS raw.{LAB_DB}__{table}")
-    warehouse_su.execute("DELETE FROM etl.extract_watermark WHERE source_db = %s", (LAB_DB,))
-    warehouse_su.execute("DELETE FROM etl.extract_batch WHERE source_db = %s", (LAB_DB,))
     with superuser_connect("primary", LAB_DB) as conn:
         for table in TABLES:
             conn.execute(
@@ -82,6 +78,7 @@ def lab(topology, warehouse_su):
                 " created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())"
             )
         yield conn
+    drop_lab_source(LAB_DB)
 
 
 def add_rows(conn, minutes_ago: int, count: int = 3, table: str = "orders") -> None:

@@ -231,6 +231,60 @@ def print_app_summary(app: str = "bidbaas", limit: int = 5) -> None:
     print(f"  ({total} bidders; the app reads its own row: WHERE user_id = <its user id>; docs/pushback.md)")
 
 
+def demo_rtbf() -> tuple[str, str]:
+    """One right-to-be-forgotten request end to end (rtbf_cascade under dag.test), then its evidence."""
+    from datetime import UTC, datetime
+
+    import psycopg
+    from airflow.dag_processing.dagbag import DagBag
+
+    from dataacuity import rtbf
+    from tools import topology
+
+    _section("right to be forgotten: one request end to end (rtbf_cascade)")
+    with psycopg.connect(topology.dsn("warehouse", "data_warehouse")) as conn:
+        row = conn.execute(
+            "SELECT id::text FROM raw.auth_db__users WHERE deleted_at IS NULL ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    if row is None:
+        print("  no active user in raw.auth_db__users: skipped")
+        return ("skipped", "")
+    request_id = f"DEMO-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    dag = DagBag(dag_folder=str(REPO / "dags" / "rtbf_cascade.py")).dags["rtbf_cascade"]
+    started = time.monotonic()
+    run = dag.test(
+        run_conf={
+            "user_id": row[0],
+            "request_id": request_id,
+            "requested_at": datetime.now(UTC).isoformat(),
+            "requested_by": "make demo",
+        }
+    )
+    print(f"  request {request_id} (the newest active user): run {run.state} in {time.monotonic() - started:.1f}s")
+    evidence = rtbf.evidence(rtbf.Links.from_airflow(), request_id)
+    per_layer: dict[str, list[int]] = {}
+    for item in evidence:
+        counts, rows = per_layer.setdefault(item["layer"], [0, 0]), item["rows_affected"]
+        counts[0] += 1 if rows else 0
+        counts[1] += rows
+    print(f"  {'layer':<14} {'tables with rows':>16} {'rows removed/blanked/recomputed':>32}")
+    for layer, (tables, rows) in per_layer.items():
+        print(f"  {layer:<14} {tables:>16} {rows:>32}")
+    for item in [e for e in evidence if e["rows_affected"]][:12]:
+        print(f"    {item['host']:<14} {item['target']:<58} {item['action']:<10} {item['rows_affected']:>6}")
+    with psycopg.connect(topology.dsn("compliance", "compliance")) as conn:
+        closing = conn.execute(
+            "SELECT completed_at, evidence FROM compliance.deletion_completion WHERE request_id = %s", (request_id,)
+        ).fetchone()
+        events = [r[0] for r in conn.execute(
+            "SELECT event FROM compliance.rtbf_event WHERE request_id = %s ORDER BY at, event_id", (request_id,)
+        )]  # fmt: skip
+    print(f"  events: {' -> '.join(events)}")
+    print(f"  closing record (compliance.deletion_completion): {closing}")
+    print(f"  prove it later: python -m dataacuity.rtbf evidence {request_id}")
+    return (str(run.state), run.run_id)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.demo")
     parser.add_argument("--pause-extraction", action="store_true", help="run everything but the extracts")
@@ -258,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     _airflow_env()
     states = run_dags(args.pause_extraction)
     summary(states.get("transform", (None, None))[1])
+    if not args.pause_extraction:
+        states["rtbf_cascade"] = demo_rtbf()
     print_app_summary()
     failed = [dag_id for dag_id, (state, _) in states.items() if not state.endswith("success")]
     if failed:

@@ -13,10 +13,11 @@ lines name the file (with line number), the source, the table and the key.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -60,6 +61,9 @@ PII_CLASSES = (
 DEFAULT_SCHEDULE_BY_KIND = {"event": "*/5 * * * *", "dimension": "0 * * * *"}
 DEFAULT_EXPECTED_INTERVAL_MINUTES_BY_KIND = {"event": 5, "dimension": 60}
 DEFAULT_LOOKBACK_MINUTES = 10
+# Retention of raw (and the staging views over it) per kind, unless a table sets retention_days:
+# events 2 years, dimensions 5 years after their last change (enforced by the `retention` DAG).
+DEFAULT_RETENTION_DAYS_BY_KIND = {"event": 730, "dimension": 1825}
 DEFAULT_SERVER = "replica"
 
 TOP_LEVEL_KEYS = frozenset({"sources"})
@@ -81,6 +85,7 @@ TABLE_KEYS = frozenset(
         "id",
         "late_commit_limit_minutes",
         "reconcile",
+        "retention_days",
     }
 )
 # Registry `active_hours: "HH:MM-HH:MM"` are in the apps' local time (South Africa, no DST).
@@ -152,6 +157,12 @@ class Table:
     id: str = ""
     late_commit_limit_minutes: int = DEFAULT_LATE_COMMIT_LIMIT_MINUTES
     reconcile: bool = True
+    retention_days: int = 0  # 0 only when built by hand; the loader always applies the kind default
+    # Other columns that may hold an auth_db user id: the registry's user-column names (`user_id` and
+    # every table's user_column) other than this table's own. Set by the loader. The right-to-be-
+    # forgotten cascade and the extract blank a forgotten user's id there (a payment to them as a
+    # merchant); a name the source table does not have is ignored.
+    user_references: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.id:  # built by hand (tests): derive it as the registry does
@@ -165,6 +176,12 @@ class Table:
         minute = local.hour * 60 + local.minute
         start, end = self.active_hours
         return start <= minute < end if start < end else (minute >= start or minute < end)
+
+    @property
+    def retention_column(self) -> str:
+        """What a row's age is measured on: the event time (events), the cursor (last change), else
+        the extract time."""
+        return self.event_time or self.cursor or "_extracted_at"
 
     @property
     def key(self) -> str:
@@ -284,6 +301,11 @@ class Registry:
 
     def user_linked_tables(self) -> Iterator[Table]:
         return (table for table in self.tables() if table.is_user_linked)
+
+    def user_column_names(self) -> frozenset[str]:
+        """Column names that hold an auth_db user id wherever they appear: `user_id` and every
+        table's user_column (the right-to-be-forgotten cascade and its scan look there)."""
+        return _user_column_names(self.sources)
 
     def __len__(self) -> int:
         return sum(len(source.tables) for source in self.sources)
@@ -412,11 +434,11 @@ class _Validator:
             return None
         return value
 
-    def positive_int(self, value: Any, *, allow_zero: bool, **where: Any) -> int | None:
+    def positive_int(self, value: Any, *, allow_zero: bool, unit: str = "minutes", **where: Any) -> int | None:
         minimum = 0 if allow_zero else 1
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             wanted = "a non-negative integer" if allow_zero else "a positive integer"
-            self.error(f"must be {wanted} (minutes), got {value!r}", **where)
+            self.error(f"must be {wanted} ({unit}), got {value!r}", **where)
             return None
         return value
 
@@ -573,12 +595,28 @@ class _Validator:
             **where,
             key="late_commit_limit_minutes",
         )
+        retention = data.get("retention_days", DEFAULT_RETENTION_DAYS_BY_KIND.get(kind or ""))
+        if "retention_days" in data or kind is not None:
+            retention = self.positive_int(retention, allow_zero=False, unit="days", **where, key="retention_days")
+
         reconcile = data.get("reconcile", True)
         if not isinstance(reconcile, bool):
             self.error(f"must be true or false, got {reconcile!r}", **where, key="reconcile")
             reconcile = None
 
-        required = (name_ok, kind, mode, primary_key, schedule, expected, lookback, pii, table_id, late_limit)
+        required = (
+            name_ok,
+            kind,
+            mode,
+            primary_key,
+            schedule,
+            expected,
+            lookback,
+            pii,
+            table_id,
+            late_limit,
+            retention,
+        )
         if reconcile is None or any(value is None or value is False for value in required):
             return None
         if mode == "incremental" and cursor is None:
@@ -603,6 +641,7 @@ class _Validator:
             id=table_id,
             late_commit_limit_minutes=late_limit,
             reconcile=reconcile,
+            retention_days=retention,
         )
 
     def table_id(self, name: str, data: Mapping[str, Any], *, source: str, **where: Any) -> str | None:
@@ -776,6 +815,26 @@ class _Validator:
 # --------------------------------------------------------------------------- entry point
 
 
+def _user_column_names(sources: Iterable[Source]) -> frozenset[str]:
+    return frozenset(
+        {"user_id", *(t.user_column for s in sources for t in s.tables if t.user_column and t.user_column != "id")}
+    )
+
+
+def _with_user_references(sources: Sequence[Source]) -> tuple[Source, ...]:
+    names = _user_column_names(sources)
+    return tuple(
+        dataclasses.replace(
+            source,
+            tables=tuple(
+                dataclasses.replace(table, user_references=tuple(sorted(names - {table.user_column})))
+                for table in source.tables
+            ),
+        )
+        for source in sources
+    )
+
+
 def parse_registry(text: str, path: Path | str = "<string>", *, partial: bool = False) -> Registry:
     """Validate registry YAML text; ``path`` is used in messages and kept on the Registry.
 
@@ -796,7 +855,7 @@ def parse_registry(text: str, path: Path | str = "<string>", *, partial: bool = 
     _walk_nodes(root, (), lines, duplicates)
     validator = _Validator(file, lines)
     validator.duplicate_keys(duplicates)
-    sources = validator.registry(data)
+    sources = _with_user_references(validator.registry(data))
     if not validator.issues:
         return Registry(path=Path(path), sources=tuple(sources))
     if not partial or any(issue.source is None for issue in validator.issues):

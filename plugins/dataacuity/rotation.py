@@ -319,6 +319,9 @@ def verify_shadow(rotation: Rotation, *, connect_dbt: Connect) -> dict:
                 (live_schemas,),
             ).fetchall()
         )
+        # ... and up to the rows the right-to-be-forgotten cascade erased in place (deleted or
+        # blanked), which a rebuild from raw recomputes (tombstoned references blanked or dropped)
+        erased = dict(conn.execute(query("rotation/rtbf_erased_rows.sql")).fetchall())
         drift_since: dict = {}
         for schema in live_schemas:
             for relation in sorted(live[schema] & shadowed[shadow(schema)]):
@@ -326,16 +329,19 @@ def verify_shadow(rotation: Rotation, *, connect_dbt: Connect) -> dict:
                 since = built_at.get(relation)
                 if since is not None and since not in drift_since:
                     drift_since[since] = _new_raw_rows(conn, since)
-                allowed = drift_since[since] if since is not None else max(rows_live, rows_shadow)
+                extracted = drift_since[since] if since is not None else max(rows_live, rows_shadow)
+                erased_here = erased.get(f"{schema}.{relation}", 0)
                 evidence["relations"][f"{schema}.{relation}"] = {
                     "live": rows_live,
                     "shadow": rows_shadow,
-                    "extracted_since_live_build": allowed,
+                    "extracted_since_live_build": extracted,
+                    "rtbf_rows_erased": erased_here,
                 }
-                if abs(rows_live - rows_shadow) > allowed or (rows_live > 0 and rows_shadow == 0):
+                if abs(rows_live - rows_shadow) > extracted + erased_here or (rows_live > 0 and rows_shadow == 0):
                     problems.append(
                         f"{schema}.{relation}: {rows_shadow} rows in the shadow vs {rows_live} live "
-                        f"(at most {allowed} rows were extracted since it was built)"
+                        f"(at most {extracted} rows were extracted since it was built"
+                        f" and {erased_here} erased in place by right-to-be-forgotten cascades)"
                     )
         drift = max(drift_since.values(), default=None)
         # 3. no pseudonym of the old generation left in any shadow relation
@@ -376,6 +382,7 @@ def verify_shadow(rotation: Rotation, *, connect_dbt: Connect) -> dict:
                     ).fetchone()[0]
                 evidence["joins"][relation] = {"live": joined["marts"], "shadow": joined[shadow("marts")]}
                 allowed = drift if drift is not None else joined["marts"]  # rows extracted since the oldest build
+                allowed += erased.get(f"marts.{relation}", 0)  # and rows erased in place by cascades
                 if abs(joined["marts"] - joined[shadow("marts")]) > allowed or (
                     joined["marts"] > 0 and joined[shadow("marts")] == 0
                 ):

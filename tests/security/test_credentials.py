@@ -26,7 +26,7 @@ COMPOSE_SERVICES = {
     "airflow-worker-compliance": "compliance-worker",
 }
 PRIVILEGED = {"compliance_118", "compliance_user_118", "warehouse_admin", "primary_104"}
-COMPLIANCE_DAGS = {"kill_switch", "foundation_audit", "salt_rotation", "rtbf_cascade"}
+COMPLIANCE_DAGS = {"kill_switch", "foundation_audit", "salt_rotation", "rtbf_cascade", "legal_hold", "retention"}
 
 
 def _conn_ids(env: dict) -> set[str]:

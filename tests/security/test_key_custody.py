@@ -24,6 +24,7 @@ KEY_TABLES = {
         "compliance.vault_keys",
         "compliance.key_wrap",
         "compliance.token_vault",
+        "compliance.rtbf_seal_key",  # seals the subject of an open right-to-be-forgotten request
     ],
 }
 

@@ -33,6 +33,7 @@ MAY_READ = {
         "etl.extract_watermark",
         "ops.kill_switch",
         "compliance.hash_key_status",  # which key version is active, never the key
+        "rtbf.erased_rows_per_relation",  # salt rotation's verify: rows erased per relation (counts only)
     ),
     "analytics_user": ("marts.*", "analytics.*"),
     "pipeline_monitor": (
@@ -44,7 +45,12 @@ MAY_READ = {
         "ops.kill_switch",
         "dbt_artifacts.*",
     ),
-    "warehouse_admin": ("ops.kill_switch", "dbt_artifacts.*", "compliance.hash_key_status"),
+    "warehouse_admin": (
+        "ops.kill_switch",
+        "dbt_artifacts.*",
+        "compliance.hash_key_status",
+        "rtbf.erasure_journal",  # right to be forgotten: request ids, table names, counts (it ships them)
+    ),
 }
 # Columns a login must not read even where it reads the table (an error text can quote a source value).
 MAY_NOT_READ_COLUMNS = {"pipeline_monitor": ("etl.extract_batch.error", "etl.reconcile_result.detail")}

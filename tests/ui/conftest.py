@@ -341,6 +341,10 @@ def _environment(port: int, dags_folder: Path, connections: dict[str, str], aler
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
             "AIRFLOW__DAG_PROCESSOR__BUNDLE_REFRESH_CHECK_INTERVAL": "1",
             "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
+            # form tests trigger runs; a scheduled DAG (rtbf_cascade's daily sweep) unpaused here would
+            # otherwise start its latest interval at once and hold the form's run behind it
+            # (max_active_runs=1): in CI a sweep of every open request, 3.5 minutes
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
         }
     )
     return env

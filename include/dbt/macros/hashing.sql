@@ -12,6 +12,13 @@
   Key generations (docs/compliance-hashing.md): normal runs hash with the ACTIVE generation. A
   salt rotation builds shadow relations with var hash_key_state = 'pending' (the new generation,
   loaded next to the active one); the durable family 'erasure' is never rotated.
+
+  Right to be forgotten (DESIGN §3): a value whose tombstone exists (a forgotten user's id, or
+  their email / phone / SA ID / device / IP) gets NO hash, so a transform run, a replay or a full
+  refresh never brings a forgotten user's pseudonym back through another user's row (a review of
+  their certificate, a booking they hosted, a tap of their card). A model keeps such a row with
+  the reference blanked (left join) or drops it where the reference is required (inner join): the
+  same outcome the cascade (dataacuity/rtbf.py) gives the rows it finds in place.
 -#}
 {% macro hash_lookup(family, columns) -%}
     {%- if family not in ['user', 'device', 'ip', 'email', 'phone', 'id_number', 'erasure'] -%}
@@ -21,11 +28,17 @@
     {%- if key_state not in ['active', 'pending'] -%}
         {{ exceptions.raise_compiler_error("var hash_key_state must be active or pending, got " ~ key_state) }}
     {%- endif -%}
-    (select value, hash from compliance.hash_many('{{ family }}', array(
+    (with candidates as (
     {%- for ref_ in columns %}
         {%- set cte, column = ref_.split('.') %}
-        {% if not loop.first %}union {% endif %}select distinct ({{ column }})::text from {{ cte }} where {{ column }} is not null
+        {% if not loop.first %}union {% endif %}select distinct ({{ column }})::text as value from {{ cte }} where {{ column }} is not null
     {%- endfor %}
+    )
+    select value, hash from compliance.hash_many('{{ family }}', array(
+        select value from candidates
+        {%- if family != 'erasure' %}
+        except select compliance.rtbf_forgotten_among('{{ family }}', array(select value from candidates))
+        {%- endif %}
     ){% if key_state != 'active' %}, '{{ key_state }}'{% endif %}))
 {%- endmacro %}
 

@@ -36,6 +36,7 @@ KNOWN_ALERTNAMES = (
     "KillSwitchEngaged",
     "PushBackStale",
     "RTBFSlaAtRisk",
+    "RTBFResidualFound",
     "DbtTestFailed",
     "DbtNightlyTestsFailed",
     "SourceQuiet",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -199,6 +199,15 @@ def extract_table(
                             raw=sql.Identifier(*table.qualified_raw),
                         )
                     )
+                    for index, column in _erasure_indexes(table, {c.name for c in plan.columns}):
+                        warehouse.execute(
+                            compose(
+                                "extract/create_erasure_index.sql",
+                                index=sql.Identifier(index),
+                                raw=sql.Identifier(*table.qualified_raw),
+                                column=sql.Identifier(column),
+                            )
+                        )
             rate = result.rows_read / result.duration_s if result.duration_s else 0.0
             log.info(
                 "%s: batch %s read %d rows (%.0f rows/s): +%d inserted, %d updated, %d deleted",
@@ -708,10 +717,19 @@ def _run_batch(
             compose("extract/copy_in.sql", target=target, columns=plan.column_list),
         )
         source.commit()
+        superseded = 0 if direct else _drop_superseded_by_forgotten(warehouse, table, plan)
+        forgotten = _drop_forgotten(
+            warehouse,
+            table,
+            target,
+            window.predicate_on_key(table) if direct else sql.SQL("true"),
+            {c.name for c in plan.columns},
+        )
         if direct:
-            result.rows_inserted = result.rows_read
+            result.rows_inserted = result.rows_read - forgotten
         else:
             _merge(warehouse, plan, table, result, mirror=window.where)
+            result.rows_deleted += superseded
         if table.is_incremental and window.advances_watermark:
             result.watermark = _hold_for_open_transactions(warehouse, table, state, window, result)
             warehouse.execute(
@@ -777,6 +795,79 @@ def _hold_for_open_transactions(
         log.info("%s: watermark held at %s by open primary transaction(s)", table.key, hold)
         return hold
     return window.end
+
+
+# PII classes a tombstone also covers in other users' rows (kept in step with dataacuity.rtbf).
+TOMBSTONED_PII_CLASSES = ("email", "phone", "id_number")
+
+
+def _erasure_indexes(table: Table, present: Collection[str]) -> list[tuple[str, str]]:
+    """(index name, column): the right-to-be-forgotten cascade deletes a user's rows by their user
+    column and blanks other users' columns naming them (email / phone / SA ID, and the user
+    references present in the table: a payment to them as a merchant) by index, not scan."""
+    columns = [table.user_column] if table.user_column else []
+    columns += [c for c, cls in table.pii.items() if cls in TOMBSTONED_PII_CLASSES]
+    columns += [c for c in table.user_references if c in present]
+    return [(f"{table.raw_table[:40]}__rtbf_{i}", column) for i, column in enumerate(columns)]
+
+
+def _drop_forgotten(
+    warehouse: psycopg.Connection, table: Table, target, predicate: sql.Composable, present: Collection[str]
+) -> int:
+    """Right to be forgotten (DESIGN §3): drop the batch's rows of tombstoned users and blank the
+    columns that name a tombstoned user (their email / phone / SA ID, or their id in a user
+    reference column of the batch's `present` columns), before anything merges into raw.
+    A replay, backfill or re-extract of rows the app still holds therefore never lands them again.
+    Returns the rows dropped. A no-op (one cheap query) while no tombstone exists."""
+    columns = [(c, cls) for c, cls in table.pii.items() if cls in TOMBSTONED_PII_CLASSES]
+    columns += [(c, "user") for c in table.user_references if c in present]
+    if not (table.user_column or columns):
+        return 0
+    if not warehouse.execute("SELECT compliance.rtbf_has_tombstones()").fetchone()[0]:
+        return 0
+    dropped = 0
+    if table.user_column:
+        dropped = warehouse.execute(
+            compose(
+                "extract/drop_forgotten_users.sql",
+                target=target,
+                predicate=predicate,
+                user_column=sql.Identifier(table.user_column),
+            )
+        ).rowcount
+    for column, pii_class in columns:
+        warehouse.execute(
+            compose(
+                "extract/redact_forgotten_values.sql",
+                target=target,
+                predicate=predicate,
+                column=sql.Identifier(column),
+                kind=sql.Literal(pii_class),
+            )
+        )
+    if dropped:
+        log.info("%s: %d row(s) of forgotten users dropped on the way in (tombstones)", table.key, dropped)
+    return dropped
+
+
+def _drop_superseded_by_forgotten(warehouse: psycopg.Connection, table: Table, plan: _Plan) -> int:
+    """Raw's copies of the batch's rows that now belong to a tombstoned user (the app moved a row to
+    them after the cascade): _drop_forgotten drops the new version from the stage, so without this
+    raw would keep the old one under its previous owner. Returns the raw rows deleted."""
+    if not table.user_column or not warehouse.execute("SELECT compliance.rtbf_has_tombstones()").fetchone()[0]:
+        return 0
+    deleted = warehouse.execute(
+        compose(
+            "extract/drop_forgotten_superseded.sql",
+            raw=plan.raw,
+            stage=plan.stage,
+            key_match=plan.key_match,
+            user_column=sql.Identifier(table.user_column),
+        )
+    ).rowcount
+    if deleted:
+        log.info("%s: %d raw row(s) the app has since given to forgotten users deleted", table.key, deleted)
+    return deleted
 
 
 def _stream(source, warehouse, copy_out, copy_in) -> int:

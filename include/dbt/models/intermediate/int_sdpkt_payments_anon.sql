@@ -34,5 +34,6 @@ select
     src._extracted_at
 from src
 left join users as payer on payer.value = src.user_id::text
-left join users as merchant on merchant.value = src.merchant_user_id::text
+-- merchant_hash is required: a payment to a forgotten merchant (no hash: tombstone) is dropped
+join users as merchant on merchant.value = src.merchant_user_id::text
 left join {{ hash_lookup('device', ['src.device_id']) }} as dh on dh.value = src.device_id

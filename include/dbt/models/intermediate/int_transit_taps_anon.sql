@@ -29,5 +29,6 @@ select
     src._extracted_at
 from src
 left join {{ ref('stg_transit_db__routes') }} as r on r.id = src.route_id
-left join {{ hash_lookup('device', ['src.card_uid']) }} as ch on ch.value = src.card_uid
+-- card_hash is required: a tap of a forgotten user's card (no hash: tombstone) is dropped
+join {{ hash_lookup('device', ['src.card_uid']) }} as ch on ch.value = src.card_uid
 left join {{ hash_lookup('user', ['src.user_id']) }} as uh on uh.value = src.user_id::text

@@ -18,6 +18,14 @@ with changed_days as (
     select distinct event_date
     from {{ ref('int_revenue_events') }}
     where {{ incremental_since('_extracted_at', '_inputs_extracted_at') }}
+    {%- for day in var('rtbf_recompute_days', []) %}
+    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', day | string) %}
+    {{ exceptions.raise_compiler_error('rtbf_recompute_days: not a date: ' ~ day) }}
+    {%- endif %}
+    {%- if loop.first %}
+    union  -- right-to-be-forgotten: the days a forgotten user counted in (plugins/dataacuity/rtbf.py)
+    select d from unnest(array[{% endif %}'{{ day }}'::date{% if not loop.last %}, {% else %}]) as d{% endif %}
+    {%- endfor %}
 ),
 
 events as (

@@ -1,0 +1,8 @@
+-- Right to be forgotten: another user's row that names a forgotten user (their email / phone / SA ID,
+-- or their id in a user reference column: kind 'user')
+-- (a contact, a recipient) lands with that column blanked.
+UPDATE {target} SET {column} = NULL
+WHERE {predicate}
+  AND ({column})::text = ANY (ARRAY(
+      SELECT compliance.rtbf_forgotten_among({kind}, ARRAY(
+          SELECT DISTINCT ({column})::text FROM {target} WHERE {predicate} AND {column} IS NOT NULL))))

@@ -1,0 +1,1 @@
+COPY {target} ({columns}) FROM STDIN (FORMAT binary)

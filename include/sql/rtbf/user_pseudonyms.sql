@@ -1,0 +1,1 @@
+SELECT pseudonym FROM compliance.rtbf_user_pseudonyms(%(user_id)s)
