@@ -18,8 +18,9 @@ resumed.
 
 **What a run does** (per request): legal hold? -> record `held` and stop (the sweep resumes it
 when the hold is lifted). Else tombstone the user on .118 (a keyed ref, never the id; survives
-salt rotation; the extract drops tombstoned rows from then on) -> delete from raw (every
-registry table with a user column; blank other users' columns naming their email/phone/SA ID)
+salt rotation; the extract drops tombstoned rows from then on and dbt gives tombstoned values no
+pseudonym) -> delete from raw (every registry table with a user column; blank other users' columns
+naming their email/phone/SA ID or their user id, e.g. a payment's merchant)
 -> staging .. marts, ml, analytics (every table, by pseudonym under every salt generation, and
 vault tokens) -> recompute the aggregates they counted in (k-anonymity tests run) -> push-back
 tables in analytics_db -> token vault -> **zero-residual scan** of every table of every schema on

@@ -30,7 +30,8 @@ Not for the `{", ".join(DURABLE_FAMILIES)}` family: it is durable by design (tom
    one. The transform DAG skips its runs from here until the swap (extracts keep running).
 3. `build_shadow` — dbt builds every model of intermediate/marts/analytics/ml into
    `<schema>__rotation` with the new key, with all its tests (PII, k-anonymity, keys).
-4. `verify` — same relations; row counts equal up to what was extracted meanwhile; no pseudonym of
+4. `verify` — same relations; row counts equal up to what was extracted meanwhile and what
+   right-to-be-forgotten cascades erased in place (a rebuild recomputes it); no pseudonym of
    the old key left; joins between marts match as before.
 5. `swap` — one short transaction: live schemas renamed to `<schema>__retired_<id>`, shadows renamed
    in, the new generation made active and the old key deleted from the warehouse. Analysts wait

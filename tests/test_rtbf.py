@@ -89,8 +89,21 @@ def _create_subject(registry, rng: random.Random, tag: str, taken: list[int]) ->
             " SELECT id FROM contacts WHERE owner_user_id <> %s AND owner_user_id <> ALL(%s) ORDER BY random() LIMIT 1)",
             (phone.replace("+27", "0"), user_id, taken),
         )
+    # another user's payment names the subject as its merchant (a user reference: the id must be
+    # blanked in raw, the payer's payment kept)
+    with superuser_connect("primary", "sdpkt_db") as conn:
+        (merchant_payment,) = conn.execute(
+            "UPDATE payments SET merchant_user_id = %s, updated_at = now() WHERE id = ("
+            " SELECT id FROM payments WHERE user_id <> %s AND user_id <> ALL(%s) ORDER BY random() LIMIT 1)"
+            " RETURNING id",
+            (user_id, user_id, taken),
+        ).fetchone()
     taken.append(user_id)
-    return {"user_id": str(user_id), "identifiers": {"email": [email], "phone": [phone], "id_number": [sa_id]}}
+    return {
+        "user_id": str(user_id),
+        "identifiers": {"email": [email], "phone": [phone], "id_number": [sa_id]},
+        "merchant_payment": merchant_payment,
+    }
 
 
 def _links():
@@ -107,7 +120,7 @@ def _stray_user_tables(registry) -> list[str]:
             for row in conn.execute(
                 "SELECT DISTINCT table_schema || '.' || table_name FROM information_schema.columns"
                 " WHERE table_schema = 'raw' AND column_name = ANY(%s) AND table_name <> ALL(%s) ORDER BY 1",
-                (sorted(rtbf.user_column_names(registry)), [t.raw_table for t in registry.tables()]),
+                (sorted(registry.user_column_names()), [t.raw_table for t in registry.tables()]),
             )
         ]
 
@@ -273,6 +286,11 @@ def test_cascade_removes_the_user_from_every_layer_with_evidence(world, cascade_
 
     # gone from raw (every registry table), and the zero-residual scan of every table is clean
     assert set(raw_rows_of(registry, subject["user_id"]).values()) == {0}
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        merchant = conn.execute(
+            "SELECT merchant_user_id FROM raw.sdpkt_db__payments WHERE id = %s", (subject["merchant_payment"],)
+        ).fetchall()
+    assert merchant == [(None,)], "the payer's payment stays in raw, the forgotten merchant's id blanked"
     result = scan(subject)
     assert result.clean, (result.hits, result.unreadable)
     assert result.tables_scanned > 80

@@ -78,9 +78,10 @@ HASH_FAMILY_OF_CLASS = {"email": "email", "phone": "phone", "id_number": "id_num
 TOKEN_FAMILY_OF_CLASS = {c: c for c in ("email", "phone", "id_number", "name", "address", "device_id", "ip", "dob")}
 # Identifier classes that other users' rows may name (redacted in raw) and that are tombstoned.
 TOMBSTONED_CLASSES = ("email", "phone", "id_number")
-# Tombstoned too (kind = hash family), not redacted in raw: dbt's hash_lookup gives them no
-# pseudonym, so no rebuild brings the user's device / card pseudonym back through another row.
-TOMBSTONED_PSEUDONYM_CLASSES = {"device_id": "device"}
+# The tombstone kind (= hash family) of each class tombstoned: those above, and device ids (not
+# redacted in raw: dbt's hash_lookup gives them no pseudonym, so no rebuild brings the user's
+# device / card pseudonym back through another row).
+TOMBSTONE_KIND_OF_CLASS = {**{cls: cls for cls in TOMBSTONED_CLASSES}, "device_id": "device"}
 # What the zero-residual scan looks for as substrings (distinctive enough not to match by chance).
 SUBSTRING_CLASSES = ("email", "id_number")
 
@@ -449,8 +450,7 @@ def _tombstone(links: Links, request_id: str, subject: Subject) -> None:
         conn.execute(
             query("rtbf/add_tombstone.sql"), {"kind": "user", "value": subject.user_id, "request_id": request_id}
         )
-        kinds = {**{cls: cls for cls in TOMBSTONED_CLASSES}, **TOMBSTONED_PSEUDONYM_CLASSES}
-        for cls, kind in kinds.items():
+        for cls, kind in TOMBSTONE_KIND_OF_CLASS.items():
             for value in subject.identifiers.get(cls, []):
                 conn.execute(query("rtbf/add_tombstone.sql"), {"kind": kind, "value": value, "request_id": request_id})
     with links.warehouse_admin() as conn:
@@ -552,10 +552,6 @@ def _dbt_layer(schema: str) -> str | None:
     schema (`intermediate__rotation` holds pseudonyms of the pending generation)."""
     base = schema.split("__", 1)[0]
     return base if base in WAREHOUSE_DBT_SCHEMAS else None
-
-
-def user_column_names(registry: Registry) -> frozenset[str]:
-    return registry.user_column_names()
 
 
 def derived_steps(
@@ -864,7 +860,7 @@ def cascade_many(
     _pause_point("raw")
 
     # 4. dbt layers (dbt_writer), from the catalog
-    users = user_column_names(registry)
+    users = registry.user_column_names()
     required = not_null_columns()
     with links.warehouse_dbt() as conn:
         with conn.transaction():
@@ -985,7 +981,7 @@ def zero_residual_scan(
     NOLOGIN, member-less rtbf_scanner, executable by warehouse_admin only): it answers hit counts
     per column, never a value. On analytics_db the push-back writer reads its own tables."""
     registry = registry or load_registry()
-    users = user_column_names(registry)
+    users = registry.user_column_names()
     free_text = {
         (t.raw_table, column) for t in registry.tables() for column, cls in t.pii.items() if cls == "free_text"
     }
