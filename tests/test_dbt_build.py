@@ -427,6 +427,38 @@ def test_results_are_stored_for_every_invocation(built):
     assert tests == sum(k.startswith("test.") for k in statuses)
 
 
+def pii_guard_tables() -> set[str]:
+    with superuser_connect("warehouse", "data_warehouse") as conn:
+        return {r[0] for r in rows(conn, "SELECT relname FROM pg_class WHERE relnamespace = 'pii_guard'::regnamespace")}
+
+
+def test_the_pii_sample_is_built_once_per_invocation_and_leaves_nothing_behind(built, tmp_path):
+    """The guard's sample of raw (personal data) lives in pii_guard only while its dbt invocation runs:
+    the guard and the PII tests read that one table, on-run-end drops it, and the next invocation drops
+    what a killed one left behind more than 6 hours ago (not what a running one is using)."""
+    from datetime import timedelta
+
+    now = datetime.now(UTC)
+    killed = "needles_" + (now - timedelta(hours=7)).strftime("%Y%m%d%H%M%S") + "_" + uuid.uuid4().hex
+    running = "needles_" + (now - timedelta(hours=1)).strftime("%Y%m%d%H%M%S") + "_" + uuid.uuid4().hex
+    with dbt_writer() as conn:
+        for name in (killed, running):
+            conn.execute(f"CREATE UNLOGGED TABLE pii_guard.{name} AS SELECT 'planted'::text AS needle")
+    try:
+        result = run_dbt(["build", "--select", "int_bidbaas_bids_anon"], target_path=tmp_path / "target")
+        assert result.ok, result.output[-3000:]
+        assert pii_guard_tables() == {running}
+        # the model's PII test joined the invocation's shared sample, not a per-node copy
+        (compiled,) = (tmp_path / "target" / "run").rglob("no_pii_values_int_bidbaas_bids_anon_*.sql")
+        invocation = result.run_results["metadata"]["invocation_id"].replace("-", "")
+        assert re.search(rf"pii_guard\.needles_\d{{14}}_{invocation}", compiled.read_text())
+        assert "pg_temp" not in compiled.read_text()
+    finally:
+        with dbt_writer() as conn:
+            conn.execute(f"DROP TABLE IF EXISTS pii_guard.{running}")
+            conn.execute(f"DROP TABLE IF EXISTS pii_guard.{killed}")
+
+
 def test_every_monitoring_query_runs(built, topology):
     folder = dbt.DBT_PROJECT_DIR.parent / "sql" / "monitoring"
     files = sorted(p.name for p in folder.glob("*.sql"))

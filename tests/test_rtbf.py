@@ -419,6 +419,42 @@ def test_a_request_id_is_never_reused_for_another_user(world, cascade_dag):
     assert request_row(MAIN)["status"] == "closed"
 
 
+def test_the_scan_waits_for_a_pii_sample_taken_before_it_and_scans_a_leftover(world):
+    """A dbt invocation that sampled raw before the cascade holds the user's email in its PII guard
+    sample (pii_guard) until it ends: the scan waits for it instead of paging; a sample that stays
+    (a killed invocation's) is scanned like any table and its copy is a residual."""
+    import threading
+
+    subject = world["main"]
+    name = "needles_" + (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y%m%d%H%M%S") + "_" + uuid.uuid4().hex
+
+    def plant() -> None:
+        with superuser_connect("warehouse", "data_warehouse") as conn:
+            conn.execute("SET ROLE dbt_writer")  # as dbt creates it
+            conn.execute(
+                f"CREATE UNLOGGED TABLE pii_guard.{name} AS SELECT 'email'::text AS match, %s::text AS needle",
+                (subject["identifiers"]["email"][0],),
+            )
+
+    def drop() -> None:
+        with superuser_connect("warehouse", "data_warehouse") as conn:
+            conn.execute(f"DROP TABLE IF EXISTS pii_guard.{name}")
+
+    needles = {"check": rtbf.needles_for(_links(), subject["user_id"], subject["identifiers"])}
+    plant()
+    try:
+        threading.Timer(3, drop).start()  # the invocation ends and drops its sample
+        started = time.monotonic()
+        result = rtbf.zero_residual_scan(_links(), needles, sample_wait_seconds=120)
+        assert result.clean, (result.hits, result.unreadable)
+        assert time.monotonic() - started >= 3
+        plant()  # this one is never dropped
+        result = rtbf.zero_residual_scan(_links(), needles, sample_wait_seconds=2)
+        assert [h["table"] for h in result.hits] == [f"pii_guard.{name}"]
+    finally:
+        drop()
+
+
 def test_the_user_never_comes_back(world, registry):
     """The app still holds their rows and keeps writing: more extracts, a transform run and a
     full refresh later they are still absent everywhere."""

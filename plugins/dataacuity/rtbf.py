@@ -971,16 +971,42 @@ def _scan_params(needles: Sequence[Needles]) -> dict:
     }
 
 
+# How long the scan waits for dbt invocations that sampled raw before it started (a build takes
+# about a minute; the transform's deadline is 30 minutes).
+PII_SAMPLE_WAIT_SECONDS = 15 * 60
+
+
+def wait_for_earlier_pii_samples(links: Links, timeout: float = PII_SAMPLE_WAIT_SECONDS) -> list[str]:
+    """Wait until no PII guard sample taken before now is left in pii_guard (warehouse migration
+    0903): a dbt invocation that started before the cascade may hold the user's values sampled from
+    raw until it ends and drops its sample (a minute or so); one started after it samples clean raw.
+    Returns what is still there after `timeout` (then scanned like any table: a hit is a residual)."""
+    cutoff = datetime.now(UTC)
+    deadline = time.monotonic() + timeout
+    while True:
+        with links.warehouse_admin() as conn:
+            left = [r[0] for r in conn.execute(query("rtbf/pii_samples_before.sql"), {"cutoff": cutoff})]
+        if not left or time.monotonic() >= deadline:
+            return left
+        log.info("waiting for %d dbt invocation(s) that sampled raw before the scan to end", len(left))
+        time.sleep(min(5.0, max(0.0, deadline - time.monotonic())))
+
+
 def zero_residual_scan(
-    links: Links, needles_by_request: Mapping[str, Needles], registry: Registry | None = None
+    links: Links,
+    needles_by_request: Mapping[str, Needles],
+    registry: Registry | None = None,
+    sample_wait_seconds: float = PII_SAMPLE_WAIT_SECONDS,
 ) -> ScanResult:
     """Every table of every schema on the warehouse and analytics_db (not only the registry's), for
     all the requests at once; a table with a hit is scanned again per request to attribute it.
 
     On the warehouse the scan runs through rtbf.residual_hits() (SECURITY DEFINER, owned by the
     NOLOGIN, member-less rtbf_scanner, executable by warehouse_admin only): it answers hit counts
-    per column, never a value. On analytics_db the push-back writer reads its own tables."""
+    per column, never a value. On analytics_db the push-back writer reads its own tables.
+    It first waits for dbt invocations that sampled raw before it (wait_for_earlier_pii_samples)."""
     registry = registry or load_registry()
+    wait_for_earlier_pii_samples(links, sample_wait_seconds)
     users = registry.user_column_names()
     free_text = {
         (t.raw_table, column) for t in registry.tables() for column, cls in t.pii.items() if cls == "free_text"

@@ -17,7 +17,7 @@ from psycopg import errors, sql
 
 from tests.security.conftest import WAREHOUSE_LOGINS, WRITER_LOGINS, connect_as, superuser
 
-LAYERS = ("raw", "staging", "intermediate", "marts", "analytics", "ml", "dbt_artifacts", "etl")
+LAYERS = ("raw", "staging", "intermediate", "marts", "analytics", "ml", "dbt_artifacts", "etl", "pii_guard")
 OTHERS = ("analytics_user", "pipeline_monitor", "warehouse_admin", "PUBLIC")
 HOME = {"etl_writer": "raw", "dbt_writer": "marts"}  # a schema each writer owns/creates in
 

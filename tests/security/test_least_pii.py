@@ -5,9 +5,11 @@ sees freshness figures, not personal data (it used to read every email in raw)."
 from __future__ import annotations
 
 import fnmatch
+import uuid
+from datetime import UTC, datetime
 
 import pytest
-from psycopg import errors
+from psycopg import errors, sql
 
 from tests.security.conftest import WAREHOUSE_LOGINS, connect_as, superuser
 
@@ -34,6 +36,7 @@ MAY_READ = {
         "ops.kill_switch",
         "compliance.hash_key_status",  # which key version is active, never the key
         "rtbf.erased_rows_per_relation",  # salt rotation's verify: rows erased per relation (counts only)
+        "pii_guard.*",  # the PII guard's sample of raw while a dbt invocation runs (a copy of raw values)
     ),
     "analytics_user": ("marts.*", "analytics.*"),
     "pipeline_monitor": (
@@ -109,6 +112,48 @@ def test_no_personal_data_for_roles_that_do_not_transform(raw_with_pii, login):
             conn.execute(f"SELECT email FROM {raw_with_pii}")
         with pytest.raises(errors.InsufficientPrivilege):
             conn.execute("SELECT error FROM etl.extract_batch LIMIT 1")
+
+
+@pytest.fixture
+def pii_guard_sample(security_topology):
+    """A dbt invocation's PII guard sample (pii_guard.needles_*), created the way dbt creates it:
+    by dbt_runner acting as dbt_writer."""
+    name = "needles_" + datetime.now(UTC).strftime("%Y%m%d%H%M%S") + "_" + uuid.uuid4().hex
+    with connect_as("dbt_runner") as conn:
+        conn.execute("SET ROLE dbt_writer")
+        conn.execute(
+            sql.SQL("CREATE UNLOGGED TABLE pii_guard.{} AS SELECT 'thandi.nkosi@example.co.za'::text AS needle").format(
+                sql.Identifier(name)
+            )
+        )
+    yield f"pii_guard.{name}"
+    with superuser("warehouse", "data_warehouse") as su:
+        su.execute(sql.SQL("DROP TABLE IF EXISTS pii_guard.{}").format(sql.Identifier(name)))
+
+
+@pytest.mark.parametrize("login", [login for login in WAREHOUSE_LOGINS if login != "dbt_runner"])
+def test_the_pii_guard_sample_is_out_of_reach_of_every_other_login(pii_guard_sample, login):
+    """The guard's sample of raw is personal data: no login but dbt's reads it, by any role it can become."""
+    with connect_as(login) as conn:
+        assert not any(rel.startswith("pii_guard.") for rel in readable(conn, login))
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute(f"SELECT needle FROM {pii_guard_sample}")
+
+
+def test_dbt_cannot_expose_the_pii_guard_sample(pii_guard_sample):
+    """dbt_writer owns the sample tables it creates, but may not hand them (or future ones) to anyone:
+    the writer fence refuses the grant; the schema itself is not dbt_writer's to open."""
+    with connect_as("dbt_runner") as conn:
+        conn.execute("SET ROLE dbt_writer")
+        with pytest.raises(errors.InsufficientPrivilege, match="writer fence"):
+            conn.execute(f"GRANT SELECT ON {pii_guard_sample} TO analytics_user")
+        with pytest.raises(errors.InsufficientPrivilege, match="writer fence"):
+            conn.execute("ALTER DEFAULT PRIVILEGES IN SCHEMA pii_guard GRANT SELECT ON TABLES TO analytics_user")
+        conn.execute("GRANT USAGE ON SCHEMA pii_guard TO analytics_user")  # not its schema: granted nothing
+    with connect_as("analytics_user") as conn:
+        assert not conn.execute("SELECT has_schema_privilege('pii_guard', 'USAGE')").fetchone()[0]
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute(f"SELECT needle FROM {pii_guard_sample}")
 
 
 def test_pipeline_monitor_still_measures_freshness(raw_with_pii, registry):

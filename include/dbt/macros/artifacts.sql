@@ -12,7 +12,7 @@
     dbt_artifacts). Re-runs the test's own query, which returns column names and counts only. -#}
 {% macro da_failing_pii_columns(node) -%}
     {%- if node.compiled_code is defined and node.compiled_code -%}
-        {%- do pii_needles_relation() -%}  {#- the test reads this connection's sample (a temp table) -#}
+        {%- do pii_needles_relation() -%}  {#- sets JIT off; the fallback temp sample where no shared one exists -#}
         {%- set found = run_query("select string_agg(distinct column_name::text, ', ' order by column_name::text) from ("
                                   ~ node.compiled_code ~ ") as failing") -%}
         {{ return(found.columns[0].values()[0] if found and found.rows else node.column_name) }}

@@ -67,22 +67,71 @@
     {{ return(found) }}
 {%- endmacro %}
 
-{#- The registry sample's needles as a session temp table (match, needle, key, multi_word, label, origin),
-    built once per dbt connection (dbt opens one per node: once per guarded model build or PII
-    test) and joined by every check of that node. Temp: private to the session and gone with it,
-    so no lasting copy of PII values exists. -#}
+{#- The registry sample's needles (match, needle, key, multi_word, label, origin), joined by every
+    PII check of a dbt invocation. Built ONCE per invocation, at on-run-start (da_pii_needles_prepare),
+    as the UNLOGGED table pii_guard.needles_<start>_<invocation id>, and dropped at on-run-end
+    (da_pii_needles_drop). Before, every guarded model and every PII test built its own copy in a
+    session temp table (dbt opens a connection per node): 90 copies per build, 66 of the 111 s of
+    SQL time of one `dbt build` (issue 11). pii_guard is a PII layer (warehouse migration 0903):
+    dbt_writer only, and the writer fence refuses any grant on it beyond the PII readers.
+    Fallback where that table does not exist (the schema missing or not writable, an invocation
+    without on-run-start): a temp table per dbt connection, private to it and gone with it. -#}
 {% macro pii_needles_relation() -%}
     {%- if not execute -%}
         {{ return('pg_temp.da_pii_needles') }}
     {%- endif -%}
+    {%- set shared = da_pii_needles_shared() -%}
     {%- set name = 'da_pii_needles_' ~ (invocation_id | replace('-', '')) -%}
     {#- JIT off for this dbt session: these plans (lateral regexp and generate_series, over-estimated)
         cross jit_above_cost and spent ~10x the query's own time compiling (measured: 9.8 s vs 0.8 s). -#}
-    {%- if run_query("select set_config('jit', 'off', false) is null or to_regclass('pg_temp." ~ name ~ "') is null").columns[0].values()[0] -%}
+    {%- set state = run_query("select set_config('jit', 'off', false) is null, to_regclass('" ~ shared ~ "') is not null, "
+                              ~ "to_regclass('pg_temp." ~ name ~ "') is not null").rows[0] -%}
+    {%- if state[1] -%}
+        {{ return(shared) }}
+    {%- endif -%}
+    {%- if not state[2] -%}
         {#- analyze: without statistics the planner nested-loops the joins (measured 40 s, not 0.3 s) -#}
         {%- do run_query('create temporary table ' ~ name ~ ' as ' ~ pii_needles_sql() ~ '; analyze pg_temp.' ~ name) -%}
     {%- endif -%}
     {{ return('pg_temp.' ~ name) }}
+{%- endmacro %}
+
+{#- This invocation's shared needles table: its start (UTC) in the name lets a later invocation
+    recognise a table a killed invocation left behind. -#}
+{% macro da_pii_needles_shared() -%}
+    {{ return('pii_guard.needles_' ~ run_started_at.strftime('%Y%m%d%H%M%S') ~ '_' ~ (invocation_id | replace('-', ''))) }}
+{%- endmacro %}
+
+{#- on-run-start: drop what invocations killed more than 6 hours ago left behind (on-run-end did not
+    run for them; no build runs that long, and one that did would fail safe: its checks would find
+    no sample), then build this invocation's needles. Only where the running role may create in
+    pii_guard; elsewhere pii_needles_relation() falls back to a temp table per node. -#}
+{% macro da_pii_needles_prepare() -%}
+    {%- if execute and run_query("select coalesce(has_schema_privilege(to_regnamespace('pii_guard'), 'CREATE'), false)").columns[0].values()[0] -%}
+    set jit = off;
+    do $leftovers$
+    declare t record;
+    begin
+        for t in select c.relname from pg_class c
+                 where c.relnamespace = 'pii_guard'::regnamespace and c.relkind = 'r'
+                   and c.relname ~ '^needles_[0-9]{14}_'
+                   and to_timestamp(substr(c.relname, 9, 14), 'YYYYMMDDHH24MISS')::timestamp at time zone 'UTC'
+                       < now() - interval '6 hours'
+        loop
+            execute format('drop table if exists pii_guard.%I', t.relname);
+        end loop;
+    end
+    $leftovers$;
+    create unlogged table {{ da_pii_needles_shared() }} as {{ pii_needles_sql() }};
+    analyze {{ da_pii_needles_shared() }}
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- on-run-end (after da_store_results, which re-runs failing PII tests against it) -#}
+{% macro da_pii_needles_drop() -%}
+    drop table if exists {{ da_pii_needles_shared() }}
 {%- endmacro %}
 
 {#- The sample: (pii_class, origin, v) for up to var('pii_sample_rows') rows of each raw table. -#}
